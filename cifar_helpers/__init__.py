@@ -1,0 +1,27 @@
+"""Plumbing for the notebooks of "Raising CIFAR-10 accuracy, step by step".
+
+Each notebook imports this package as `ch` and then shows only the change it teaches.
+"""
+
+from .quiet import import_tensorflow
+
+import_tensorflow()
+
+from .augment import (  # noqa: E402
+    PadAndRandomCrop, PerImageStandardization, RandomCropPerImage, input_pipeline,
+)
+from .budgets import BUDGETS, BudgetError, budget_settings, resolve_budget  # noqa: E402
+from .checks import InputError, check_images, check_labels  # noqa: E402
+from .data import CLASS_NAMES, Cifar10, DataError, load_cifar10  # noqa: E402
+from .devices import setup_devices  # noqa: E402
+from .results import load_result, load_results, results_dir, train_and_record  # noqa: E402
+from .split import Split, load_split, split_validation  # noqa: E402
+from . import plots  # noqa: E402
+
+__all__ = [
+    "BUDGETS", "BudgetError", "CLASS_NAMES", "Cifar10", "DataError", "InputError",
+    "PadAndRandomCrop", "PerImageStandardization", "RandomCropPerImage", "Split",
+    "budget_settings", "check_images", "check_labels", "input_pipeline", "load_cifar10",
+    "load_result", "load_results", "load_split", "plots", "resolve_budget", "results_dir",
+    "setup_devices", "split_validation", "train_and_record",
+]

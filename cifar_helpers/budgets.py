@@ -1,0 +1,41 @@
+"""One switch for how much compute a notebook spends: smoke, quick or full."""
+
+import os
+from types import SimpleNamespace
+
+BUDGETS = ("smoke", "quick", "full")
+DEFAULT_BUDGET = "quick"
+ENV_VAR = "CIFAR_BUDGET"
+DESCRIPTIONS = {
+    "smoke": "seconds per notebook: proves the code runs (CI), numbers mean nothing",
+    "quick": "minutes per notebook on 2 CPU cores: training subsets, few epochs (committed outputs)",
+    "full": "the article's scale, for one GPU",
+}
+
+
+class BudgetError(ValueError):
+    """An unknown budget name, or a notebook's settings that miss a budget."""
+
+
+def resolve_budget(value=None) -> str:
+    """The budget to use: `value` if given, else $CIFAR_BUDGET, else 'quick'."""
+    name = value or os.environ.get(ENV_VAR) or DEFAULT_BUDGET
+    name = str(name).strip().lower()
+    if name not in BUDGETS:
+        raise BudgetError(
+            f"Unknown budget {name!r}. Use one of {', '.join(BUDGETS)}, e.g. "
+            f"{ENV_VAR}=quick, or BUDGET = 'quick' in the notebook's parameters cell."
+        )
+    return name
+
+
+def budget_settings(settings: dict, budget: str) -> SimpleNamespace:
+    """Pick this budget's row from a notebook's {budget: {name: value}} table and print it."""
+    missing = [name for name in BUDGETS if name not in settings]
+    if missing:
+        raise BudgetError(f"The settings table has no row for budget(s) {missing}; give all of {BUDGETS}.")
+    budget = resolve_budget(budget)
+    row = dict(settings[budget])
+    print(f"Budget: {budget} ({DESCRIPTIONS[budget]})")
+    print("Settings: " + ", ".join(f"{key}={value}" for key, value in row.items()))
+    return SimpleNamespace(budget=budget, **row)

@@ -1,0 +1,122 @@
+"""`python -m cifar_helpers run|results`: execute the notebooks in order, print recorded results."""
+
+import argparse
+import os
+import re
+import sys
+from pathlib import Path
+
+from .budgets import BUDGETS, DEFAULT_BUDGET, ENV_VAR as BUDGET_VAR, resolve_budget
+
+NOTEBOOKS_DIR = Path(__file__).resolve().parents[1] / "notebooks"
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+class NotebookFailed(RuntimeError):
+    """A cell raised; the message shows the cell and the error."""
+
+
+def available_notebooks(folder: Path = NOTEBOOKS_DIR) -> list:
+    """The numbered notebooks, in order."""
+    return sorted(p for p in folder.glob("[0-9][0-9]_*.ipynb"))
+
+
+def find_notebooks(names, folder: Path = NOTEBOOKS_DIR) -> list:
+    """Resolve names like '01', '01_baseline_cnn' or a path; all notebooks when none are given."""
+    known = available_notebooks(folder)
+    if not names:
+        return known
+    chosen = []
+    for name in names:
+        stem = Path(name).name.removesuffix(".ipynb")
+        matches = [p for p in known if p.stem == stem or p.stem.split("_")[0] == stem]
+        if not matches:
+            listing = ", ".join(p.stem for p in known) or "(none)"
+            raise SystemExit(f"error: unknown notebook {name!r}. Known notebooks: {listing}")
+        chosen += matches
+    return chosen
+
+
+def failure_message(path: Path, index: int, cell, error) -> str:
+    """The failing cell's source and its error, readable in a terminal."""
+    source = "\n".join("    " + line for line in cell.source.splitlines())
+    outputs = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
+    detail = ANSI.sub("", "\n".join(outputs[-1]["traceback"])) if outputs else str(error)
+    return f"{path.name}: cell {index} failed.\n--- cell source ---\n{source}\n--- error ---\n{detail}"
+
+
+def execute_notebook(path: Path, output: Path, progress=True):
+    """Run every cell of `path` in a fresh kernel, saving the executed copy to `output`."""
+    import nbformat
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError
+    from tqdm import tqdm
+
+    notebook = nbformat.read(path, as_version=4)
+    client = NotebookClient(notebook, timeout=None, kernel_name="python3",
+                            resources={"metadata": {"path": str(path.parent)}})
+    cells = list(enumerate(notebook.cells))
+    with client.setup_kernel():
+        for index, cell in tqdm(cells, desc=path.stem, unit="cell", disable=not progress):
+            try:
+                client.execute_cell(cell, index)
+            except CellExecutionError as error:
+                raise NotebookFailed(failure_message(path, index, cell, error)) from None
+    output.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(notebook, output)
+
+
+def run_command(args) -> int:
+    """Execute the chosen notebooks in order under one budget; stop at the first failure."""
+    budget = resolve_budget(args.budget)
+    if args.update and budget == "smoke":
+        raise SystemExit("error: --update with the smoke budget would overwrite the committed outputs; "
+                         "refresh them with --budget quick or full.")
+    notebooks = find_notebooks(args.notebooks)
+    os.environ[BUDGET_VAR] = budget
+    out_dir = NOTEBOOKS_DIR.parent / "runs" / budget
+    for path in notebooks:
+        target = path if args.update else out_dir / path.name
+        try:
+            execute_notebook(path, target, progress=not args.no_progress)
+        except NotebookFailed as failure:
+            print(failure, file=sys.stderr)
+            return 1
+        print(f"{path.name}: ok -> {target.relative_to(NOTEBOOKS_DIR.parent)}")
+    return 0
+
+
+def results_command(args) -> int:
+    """Print the recorded results as a plain or markdown table."""
+    from .results import RESULT_HEADERS, load_results, markdown_table, result_rows, text_table
+
+    records = load_results(args.budget)
+    if not records:
+        print("No recorded results yet: run the notebooks first.")
+        return 0
+    render = markdown_table if args.markdown else text_table
+    print(render(RESULT_HEADERS, result_rows(records)))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command-line interface."""
+    parser = argparse.ArgumentParser(prog="python -m cifar_helpers", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("run", help="execute notebooks in order")
+    run.add_argument("notebooks", nargs="*", help="e.g. 01 or 01_baseline_cnn (default: all)")
+    run.add_argument("--budget", choices=BUDGETS, default=os.environ.get(BUDGET_VAR, DEFAULT_BUDGET))
+    run.add_argument("--update", action="store_true", help="write outputs back into notebooks/ (quick/full only)")
+    run.add_argument("--no-progress", action="store_true", help="no progress bar")
+    run.set_defaults(handler=run_command)
+    results = commands.add_parser("results", help="print the recorded results")
+    results.add_argument("--budget", choices=BUDGETS, default=None)
+    results.add_argument("--markdown", action="store_true", help="as a markdown table")
+    results.set_defaults(handler=results_command)
+    return parser
+
+
+def main(argv=None) -> int:
+    """Entry point of python -m cifar_helpers."""
+    args = build_parser().parse_args(argv)
+    return args.handler(args)

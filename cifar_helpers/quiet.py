@@ -1,0 +1,32 @@
+"""Import TensorFlow without the start-up log lines that would clutter notebook outputs."""
+
+import contextlib
+import os
+import sys
+
+
+@contextlib.contextmanager
+def stderr_silenced():
+    """Send file descriptor 2 to /dev/null for the duration (C++ logs ignore Python's sys.stderr)."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(devnull)
+        os.close(saved)
+
+
+def import_tensorflow():
+    """Import TensorFlow once, quietly: TF_CPP_MIN_LOG_LEVEL=3 unless the user set it."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    if "tensorflow" in sys.modules:
+        return sys.modules["tensorflow"]
+    with stderr_silenced():
+        import tensorflow
+
+        tensorflow.config.list_physical_devices()  # CUDA probing logs happen here
+    return tensorflow

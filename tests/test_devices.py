@@ -1,0 +1,46 @@
+"""Device placement: the default path here, and MirroredStrategy over two logical CPUs."""
+
+import json
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from cifar_helpers.devices import setup_devices, tf_config_workers
+
+
+def test_cpu_only_machine_gets_one_replica_and_says_so(capsys):
+    strategy = setup_devices(mixed_precision=True)
+    line = capsys.readouterr().out.strip()
+    assert strategy.num_replicas_in_sync == 1
+    assert line.startswith("Devices: CPU only") and "mixed precision needs a GPU" in line
+
+
+def test_tf_config_counts_workers(monkeypatch):
+    monkeypatch.setenv("TF_CONFIG", json.dumps({"cluster": {"worker": ["a:1", "b:1"]}, "task": {"type": "worker", "index": 0}}))
+    assert tf_config_workers() == 2
+    monkeypatch.setenv("TF_CONFIG", "{not json")
+    with pytest.raises(ValueError, match="TF_CONFIG is not valid JSON"):
+        tf_config_workers()
+
+
+def test_mirrored_strategy_trains_on_two_logical_cpus():
+    script = textwrap.dedent("""
+        import tensorflow as tf
+        cpu = tf.config.list_physical_devices("CPU")[0]
+        tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+        import keras, numpy as np
+        from cifar_helpers.devices import setup_devices
+        strategy = setup_devices(devices=["/cpu:0", "/cpu:1"])
+        assert strategy.num_replicas_in_sync == 2, strategy.num_replicas_in_sync
+        with strategy.scope():
+            model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2, activation="softmax")])
+            model.compile("sgd", "sparse_categorical_crossentropy")
+        x = np.random.rand(64, 4).astype("float32"); y = (x[:, 0] > 0.5).astype("int64")
+        history = model.fit(x, y, batch_size=16, epochs=2, verbose=0)
+        print("LOSS", history.history["loss"][-1])
+    """)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=180)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "MirroredStrategy x2" in done.stdout and "LOSS" in done.stdout
