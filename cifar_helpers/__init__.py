@@ -15,13 +15,15 @@ from .checks import InputError, check_images, check_labels  # noqa: E402
 from .data import CLASS_NAMES, Cifar10, DataError, load_cifar10  # noqa: E402
 from .devices import setup_devices  # noqa: E402
 from .results import load_result, load_results, results_dir, train_and_record  # noqa: E402
+from .diagnose import read_curves  # noqa: E402
 from .split import Split, load_split, split_validation  # noqa: E402
-from . import plots  # noqa: E402
+from . import models, plots, references, schedules  # noqa: E402
 
 __all__ = [
     "BUDGETS", "BudgetError", "CLASS_NAMES", "Cifar10", "DataError", "InputError",
     "PadAndRandomCrop", "PerImageStandardization", "RandomCropPerImage", "Split",
     "budget_settings", "check_images", "check_labels", "input_pipeline", "load_cifar10",
-    "load_result", "load_results", "load_split", "plots", "resolve_budget", "results_dir",
+    "load_result", "load_results", "load_split", "models", "plots", "read_curves", "resolve_budget",
+    "references", "results_dir", "schedules",
     "setup_devices", "split_validation", "train_and_record",
 ]

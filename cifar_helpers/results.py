@@ -56,6 +56,7 @@ def write_json_atomically(path: Path, payload: dict) -> None:
     with os.fdopen(handle, "w") as stream:
         json.dump(payload, stream, indent=1)
         stream.write("\n")
+    os.chmod(staging, 0o644)  # mkstemp creates 0600; results are shared files
     os.replace(staging, path)
 
 
@@ -66,8 +67,11 @@ def result_path(budget: str, notebook: str, run: str) -> Path:
 
 def train_and_record(build_model, split, *, notebook: str, run: str, budget: str, epochs: int,
                      batch_size: int = 128, strategy=None, seed: int = 0, callbacks=(),
-                     one_hot: bool = False, label=None):
-    """Build (seeded, inside the strategy), fit, test and record one run; return (record, model)."""
+                     one_hot: bool = False, label=None, config=None):
+    """Build (seeded, inside the strategy), fit, test and record one run; return (record, model).
+
+    config: the settings that define the run (saved with it, so later notebooks can rebuild it).
+    """
     strategy = strategy or tf.distribute.get_strategy()
     keras.utils.set_random_seed(seed)
     with strategy.scope():
@@ -85,6 +89,7 @@ def train_and_record(build_model, split, *, notebook: str, run: str, budget: str
     scores = model.evaluate(test, verbose=0, return_dict=True)
     record = {
         "notebook": notebook, "run": run, "label": label or run, "budget": resolve_budget(budget),
+        "config": dict(config or {}),
         "test_accuracy": float(scores["accuracy"]), "test_loss": float(scores["loss"]),
         "history": {key: [float(v) for v in values] for key, values in history.history.items()},
         "epochs": epochs, "train_size": int(len(split.y_train)), "batch_size": batch_size,
@@ -145,3 +150,16 @@ def result_rows(records) -> list:
     """One row per recorded run, in RESULT_HEADERS order."""
     return [(r["budget"], r["notebook"], r["label"], f"{100 * r['test_accuracy']:.2f}%", r["epochs"],
              r["train_size"], f"{r['wall_time_s']:.0f}") for r in records]
+
+
+def comparison_markdown(rows) -> str:
+    """A results table for a notebook: rows of (record, article's percent or None, claim, held).
+
+    held is True, False or None (no claim to check).
+    """
+    verdicts = {True: "yes", False: "no", None: "-"}
+    body = [(r["label"], r["train_size"], r["epochs"], f"{100 * r['test_accuracy']:.2f}%",
+             "-" if article is None else f"{article:.2f}%", claim, verdicts[held])
+            for r, article, claim, held in rows]
+    headers = ("run", "train images", "epochs", "our test accuracy", "article (test)", "article's claim", "held here?")
+    return markdown_table(headers, body)

@@ -50,6 +50,7 @@ def test_one_hot_dataset_for_label_smoothing():
 def test_atomic_write_leaves_no_temporary_files(tmp_path):
     r.write_json_atomically(tmp_path / "a" / "run.json", {"x": 1})
     assert [p.name for p in (tmp_path / "a").iterdir()] == ["run.json"]
+    assert (tmp_path / "a" / "run.json").stat().st_mode & 0o777 == 0o644
 
 
 def test_tables_render_every_run():

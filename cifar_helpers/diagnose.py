@@ -1,0 +1,62 @@
+"""Read a training history the way answer 2 of the Stack Exchange thread says to: with evidence."""
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+OVERFIT_GAP = 0.10        # train accuracy this far above validation accuracy
+CLIMBING = 0.005          # accuracy gain per epoch that still counts as "climbing"
+LOSS_TURN_UP = 1.05       # final val loss this many times its minimum
+UNDERFIT_TRAIN_ACC = 0.75  # a net that fits worse than this on its own training data
+RECENT = 3                # epochs that make up "the end of training"
+
+
+@dataclass
+class Diagnosis:
+    """A verdict on one run ('over-fitting', 'under-fitting', 'still learning', 'plateaued') and why."""
+
+    verdict: str
+    evidence: list = field(default_factory=list)
+
+    def __str__(self):
+        return self.verdict + "\n" + "\n".join("  - " + line for line in self.evidence)
+
+
+def slope(values) -> float:
+    """Least-squares gain per epoch over the last RECENT epochs."""
+    tail = np.asarray(values[-RECENT:], dtype=float)
+    return float(np.polyfit(np.arange(len(tail)), tail, 1)[0]) if len(tail) > 1 else 0.0
+
+
+def read_curves(history) -> Diagnosis:
+    """Say whether a run over-fits, under-fits or is still learning, citing the numbers."""
+    history = history.get("history", history)  # a recorded run or a plain history dict
+    for key in ("accuracy", "val_accuracy", "val_loss"):
+        if key not in history:
+            raise KeyError(f"the history has no {key!r}: fit with validation_data and metrics=['accuracy']")
+    train, val, val_loss = history["accuracy"], history["val_accuracy"], history["val_loss"]
+    epochs = len(train)
+    gap = train[-1] - val[-1]
+    best_loss_epoch = int(np.argmin(val_loss)) + 1
+    loss_turned_up = best_loss_epoch < epochs and val_loss[-1] > LOSS_TURN_UP * min(val_loss)
+    train_climbing = slope(train) > CLIMBING
+    val_climbing = slope(val) > CLIMBING
+    evidence = [
+        f"after {epochs} epochs: training accuracy {train[-1]:.3f}, validation accuracy {val[-1]:.3f} "
+        f"(gap {gap:+.3f})",
+        f"validation loss was lowest at epoch {best_loss_epoch} ({min(val_loss):.3f}); now {val_loss[-1]:.3f}"
+        + (" - it has turned up" if loss_turned_up else ""),
+        f"over the last {min(RECENT, epochs)} epochs training accuracy "
+        + ("is still climbing" if train_climbing else "is flat")
+        + f" ({slope(train):+.3f}/epoch), validation accuracy "
+        + ("is still climbing" if val_climbing else "is flat") + f" ({slope(val):+.3f}/epoch)",
+    ]
+    if gap > OVERFIT_GAP and (loss_turned_up or not val_climbing):
+        verdict = "over-fitting: the net memorises the training set; regularise or augment"
+    elif val_climbing and not loss_turned_up:
+        verdict = "still learning: validation accuracy is still rising; train longer"
+    elif train[-1] < UNDERFIT_TRAIN_ACC and not train_climbing:
+        verdict = "under-fitting: it cannot even fit its training data; add capacity or fix the optimisation"
+    else:
+        verdict = "plateaued: neither fitting better nor generalising better; change the recipe (e.g. the learning rate)"
+    return Diagnosis(verdict, evidence)

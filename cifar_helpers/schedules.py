@@ -1,0 +1,31 @@
+"""Learning-rate schedules stated in epochs (Keras' schedules count optimizer steps)."""
+
+import math
+
+import keras
+
+
+def steps_per_epoch(train_size: int, batch_size: int) -> int:
+    """Optimizer steps in one epoch (the last, partial batch counts)."""
+    return math.ceil(train_size / batch_size)
+
+
+def piecewise_by_epoch(boundaries_in_epochs, values, steps_in_epoch: int):
+    """PiecewiseConstantDecay with its boundaries given in epochs, converted to steps.
+
+    PiecewiseConstantDecay compares its boundaries with the optimizer's step counter, so
+    passing epochs directly would drop the rate after a handful of batches. The counter starts
+    at 0 and a rate applies while step <= boundary, so a drop "after epoch e" sits at step
+    e * steps_in_epoch - 1: the first step of epoch e + 1 already uses the new rate.
+    """
+    if len(values) != len(boundaries_in_epochs) + 1:
+        raise ValueError(f"{len(boundaries_in_epochs)} boundaries need {len(boundaries_in_epochs) + 1} values, got {len(values)}")
+    boundaries = [int(round(epoch * steps_in_epoch)) - 1 for epoch in boundaries_in_epochs]
+    return keras.optimizers.schedules.PiecewiseConstantDecay(boundaries, list(values))
+
+
+def rate_at_epochs(schedule, steps_in_epoch: int, epochs: int) -> list:
+    """The learning rate in force during each epoch (sampled at its first step), for plotting."""
+    if not callable(schedule):
+        return [float(schedule)] * epochs
+    return [float(schedule(epoch * steps_in_epoch)) for epoch in range(epochs)]

@@ -1,0 +1,61 @@
+"""The command line: notebook selection, the smoke/--update guard, failure reporting, results."""
+
+import json
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_notebook
+
+from cifar_helpers import cli
+from cifar_helpers.results import write_json_atomically, results_dir
+
+
+def make_notebook(folder, name, *sources):
+    notebook = new_notebook(cells=[new_code_cell(s) for s in sources])
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(notebook, folder / name)
+    return folder / name
+
+
+def test_names_resolve_by_number_stem_or_file(tmp_path):
+    a = make_notebook(tmp_path, "01_first.ipynb", "1")
+    b = make_notebook(tmp_path, "02_second.ipynb", "2")
+    assert cli.find_notebooks([], tmp_path) == [a, b]
+    assert cli.find_notebooks(["02", "01_first", "01_first.ipynb"], tmp_path) == [b, a, a]
+
+
+def test_unknown_notebook_lists_the_known_ones(tmp_path):
+    make_notebook(tmp_path, "01_first.ipynb", "1")
+    with pytest.raises(SystemExit, match="unknown notebook '07'. Known notebooks: 01_first"):
+        cli.find_notebooks(["07"], tmp_path)
+
+
+def test_update_with_smoke_is_refused():
+    with pytest.raises(SystemExit, match="would overwrite the committed outputs"):
+        cli.main(["run", "--budget", "smoke", "--update", "00"])
+
+
+def test_failing_cell_stops_the_run_and_shows_cell_and_error(tmp_path):
+    path = make_notebook(tmp_path, "01_fails.ipynb", "x = 1", "raise ValueError('the data are channels-first')", "never = 1")
+    with pytest.raises(cli.NotebookFailed) as failure:
+        cli.execute_notebook(path, tmp_path / "out.ipynb", progress=False)
+    message = str(failure.value)
+    assert "01_fails.ipynb: cell 1 failed" in message
+    assert "raise ValueError('the data are channels-first')" in message
+    assert "ValueError: the data are channels-first" in message
+    assert not (tmp_path / "out.ipynb").exists()
+
+
+def test_successful_notebook_is_written_with_outputs(tmp_path):
+    path = make_notebook(tmp_path, "01_ok.ipynb", "print(6 * 7)")
+    cli.execute_notebook(path, tmp_path / "out" / "01_ok.ipynb", progress=False)
+    executed = nbformat.read(tmp_path / "out" / "01_ok.ipynb", as_version=4)
+    assert executed.cells[0].outputs[0]["text"].strip() == "42"
+
+
+def test_results_command_prints_a_markdown_table(capsys):
+    record = {"budget": "quick", "notebook": "01_x", "run": "base", "label": "base", "test_accuracy": 0.5,
+              "epochs": 2, "train_size": 10, "wall_time_s": 3.0, "finished": "2026-01-01T00:00:00+00:00"}
+    write_json_atomically(results_dir() / "quick" / "01_x" / "base.json", record)
+    assert cli.main(["results", "--markdown"]) == 0
+    assert "| quick | 01_x | base | 50.00% | 2 | 10 | 3 |" in capsys.readouterr().out

@@ -1,0 +1,44 @@
+"""The curve reader on synthetic histories with known shapes."""
+
+import numpy as np
+import pytest
+
+from cifar_helpers.diagnose import read_curves
+
+
+def history(train, val, val_loss):
+    return {"accuracy": list(train), "val_accuracy": list(val), "val_loss": list(val_loss),
+            "loss": [1.0] * len(train)}
+
+
+def test_overfitting_run_is_named_with_the_epoch_where_val_loss_turns_up():
+    epochs = np.arange(20)
+    d = read_curves(history(np.minimum(0.3 + 0.05 * epochs, 0.99), np.minimum(0.3 + 0.04 * epochs, 0.6),
+                            np.r_[np.linspace(2.0, 1.1, 8), np.linspace(1.15, 2.0, 12)]))
+    assert d.verdict.startswith("over-fitting")
+    assert "lowest at epoch 8" in str(d) and "turned up" in str(d)
+
+
+def test_run_still_improving_is_told_to_train_longer():
+    epochs = np.arange(10)
+    d = read_curves(history(0.3 + 0.04 * epochs, 0.28 + 0.035 * epochs, 2.0 - 0.08 * epochs))
+    assert d.verdict.startswith("still learning")
+
+
+def test_flat_low_training_accuracy_is_underfitting():
+    d = read_curves(history([0.3, 0.5, 0.55, 0.56, 0.56, 0.56], [0.3, 0.5, 0.54, 0.55, 0.55, 0.55],
+                            [2.0, 1.5, 1.3, 1.28, 1.28, 1.28]))
+    assert d.verdict.startswith("under-fitting")
+
+
+def test_converged_good_fit_is_a_plateau():
+    d = read_curves(history([0.5, 0.8, 0.9, 0.9, 0.9, 0.9], [0.5, 0.78, 0.85, 0.85, 0.85, 0.85],
+                            [1.5, 0.7, 0.5, 0.5, 0.5, 0.5]))
+    assert d.verdict.startswith("plateaued")
+
+
+def test_recorded_run_is_accepted_and_missing_validation_is_explained():
+    run = {"history": history([0.5, 0.6], [0.5, 0.6], [1.0, 0.9])}
+    assert read_curves(run).verdict
+    with pytest.raises(KeyError, match="validation_data"):
+        read_curves({"accuracy": [0.5], "loss": [1.0]})

@@ -1,0 +1,67 @@
+"""The shared networks and the epoch-based learning-rate schedules."""
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from cifar_helpers import models, schedules
+from cifar_helpers.results import make_dataset
+
+
+def conv_params(k, c_in, c_out, bias=True):
+    return k * k * c_in * c_out + (c_out if bias else 0)
+
+
+def test_article_cnn_has_the_articles_layers():
+    expected = (conv_params(3, 3, 64) + conv_params(3, 64, 128) + conv_params(3, 128, 256)
+                + (4 * 4 * 256) * 1024 + 1024 + 1024 * 10 + 10)
+    assert models.article_cnn().count_params() == expected
+
+
+def test_switches_add_the_layers_they_name():
+    kinds = [type(l).__name__ for l in models.article_cnn(dropout=0.5, batch_norm=True, lrn=True).layers]
+    assert kinds.count("BatchNormalization") == 4 and kinds.count("LocalResponseNormalization") == 3
+    assert kinds.count("Dropout") == 1
+    assert all(l.kernel_regularizer is not None for l in models.article_cnn(weight_decay=1e-4).layers
+               if isinstance(l, (keras.layers.Conv2D, keras.layers.Dense)))
+
+
+def test_crop_front_end_shrinks_the_flattened_features():
+    from cifar_helpers.augment import input_pipeline
+
+    model = models.article_cnn(preprocessing=input_pipeline(crop=24))
+    flatten = next(l for l in model.layers if isinstance(l, keras.layers.Flatten))
+    assert flatten.output.shape[-1] == 3 * 3 * 256
+
+
+def test_lrn_matches_tensorflow():
+    x = np.random.default_rng(0).random((2, 4, 4, 32)).astype("float32")
+    ours = models.LocalResponseNormalization()(x)
+    np.testing.assert_allclose(ours, tf.nn.local_response_normalization(x, 7, 1.0, 0.001, 0.75), rtol=1e-6)
+
+
+def test_label_smoothing_compiles_for_one_hot_targets_and_trains():
+    model = models.compile_for_classification(models.article_cnn(), "adam", label_smoothing=0.1)
+    assert isinstance(model.loss, keras.losses.CategoricalCrossentropy)
+    images = np.random.default_rng(0).integers(0, 256, (8, 32, 32, 3), dtype=np.uint8)
+    history = model.fit(make_dataset(images, np.arange(8) % 10, 4, num_classes=10), epochs=1, verbose=0)
+    assert np.isfinite(history.history["loss"][0])
+
+
+def test_piecewise_by_epoch_drops_after_whole_epochs_not_steps():
+    schedule = schedules.piecewise_by_epoch([2, 3], [0.01, 0.001, 0.0005], steps_in_epoch=10)
+    assert float(schedule(2)) == pytest.approx(0.01)     # step 2 is in epoch 1, not "after epoch 2"
+    assert float(schedule(19)) == pytest.approx(0.01)    # last step of epoch 2
+    assert float(schedule(20)) == pytest.approx(0.001)   # first step of epoch 3
+    assert float(schedule(30)) == pytest.approx(0.0005)  # first step of epoch 4
+    assert schedules.rate_at_epochs(schedule, 10, 4) == pytest.approx([0.01, 0.01, 0.001, 0.0005])
+
+
+def test_piecewise_needs_one_more_value_than_boundaries():
+    with pytest.raises(ValueError, match="2 boundaries need 3 values"):
+        schedules.piecewise_by_epoch([1, 2], [0.1, 0.01], 5)
+
+
+def test_steps_per_epoch_counts_the_partial_batch():
+    assert schedules.steps_per_epoch(1000, 128) == 8

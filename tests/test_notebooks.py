@@ -1,0 +1,68 @@
+"""Committed notebooks: every number quoted in their prose is a recorded or cited number."""
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from cifar_helpers import references
+from cifar_helpers.results import load_results, results_dir
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+PERCENT = re.compile(r"(?<![\d.])(\d{1,3}\.\d{2})%")
+POINTS = re.compile(r"([+\-−]?\d{1,2}\.\d{2}) points")
+BUDGET_LINE = re.compile(r"Budget: (\w+)")
+
+
+def cells(path, kind):
+    return [c for c in json.loads(path.read_text())["cells"] if c["cell_type"] == kind]
+
+
+def committed_budget(path):
+    """The budget printed in the notebook's stored outputs."""
+    for cell in cells(path, "code"):
+        for output in cell.get("outputs", []):
+            found = BUDGET_LINE.search("".join(output.get("text", "")))
+            if found:
+                return found.group(1)
+    return None
+
+
+def recorded_numbers(budget):
+    """Every percentage a recorded run of this budget can be quoted as (2 decimals)."""
+    numbers, tests = set(), []
+    for record in load_results(budget):
+        tests.append(100 * record["test_accuracy"])
+        values = [record["test_accuracy"]] + [v for key in ("accuracy", "val_accuracy") for v in record["history"].get(key, [])]
+        numbers |= {round(100 * v, 2) for v in values}
+    gaps = {round(abs(a - b), 2) for a in tests for b in tests}
+    return numbers, gaps
+
+
+def stray_percentages(prose, allowed):
+    """The NN.NN% figures in `prose` that are not in `allowed`."""
+    return [n for n in PERCENT.findall(prose) if float(n) not in allowed]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_prose_numbers_are_recorded_or_cited(path, monkeypatch):
+    monkeypatch.delenv("CIFAR_RESULTS_DIR", raising=False)
+    assert results_dir() == ROOT / "results"
+    prose = "\n".join("".join(c["source"]) for c in cells(path, "markdown"))
+    assert "PROSE_PLACEHOLDER" not in prose, "the closing paragraph was never written"
+    budget = committed_budget(path)
+    assert budget in ("quick", "full"), f"{path.name}: stored outputs must come from quick or full, found {budget}"
+    numbers, gaps = recorded_numbers(budget)
+    allowed = numbers | set(references.ALL_QUOTED)
+    stray = stray_percentages(prose, allowed)
+    assert not stray, f"{path.name} quotes {stray}% but no recorded {budget} run or cited source has them"
+    stray_gaps = [g for g in POINTS.findall(prose) if round(abs(float(g.replace("−", "-"))), 2) not in gaps]
+    assert not stray_gaps, f"{path.name} quotes gains of {stray_gaps} points that no two recorded runs differ by"
+
+
+def test_prose_checker_catches_a_made_up_number():
+    prose = "We reached 71.20% against the article's 69.36%, and 8.5% is not checked."
+    assert stray_percentages(prose, {69.36}) == ["71.20"]
+    assert stray_percentages(prose, {69.36, 71.2}) == []
