@@ -1,5 +1,7 @@
 """Input checks that turn the classic silent CIFAR-10 mistakes into clear errors."""
 
+import warnings
+
 import numpy as np
 
 
@@ -40,3 +42,34 @@ def check_labels(labels, count: int, name: str = "labels") -> np.ndarray:
     if not np.issubdtype(labels.dtype, np.integer) or labels.min() < 0 or labels.max() > 9:
         raise InputError(f"{name} must be integers 0..9; got {labels.dtype} in {labels.min()}..{labels.max()}.")
     return labels.astype(np.int64)
+
+
+SCALING_LAYERS = ("Rescaling", "Normalization", "PerImageStandardization")
+
+
+class UnscaledInputWarning(UserWarning):
+    """A model takes raw 0..255 pixels straight into its first weighted layer."""
+
+
+def flat_layers(model):
+    """The layers of a model in order, with nested models opened up."""
+    for layer in model.layers:
+        if hasattr(layer, "layers"):
+            yield from flat_layers(layer)
+        else:
+            yield layer
+
+
+def warn_if_unscaled(model) -> bool:
+    """Warn (and return True) when no scaling layer precedes the model's first weighted layer."""
+    for layer in flat_layers(model):
+        kind = type(layer).__name__
+        if kind in SCALING_LAYERS:
+            return False
+        if layer.trainable_weights:
+            warnings.warn(
+                f"{model.name}: its first weighted layer ({layer.name}) receives raw pixels 0..255; the "
+                "helpers feed uint8 images unscaled. Start the model with keras.layers.Rescaling(1 / 255) "
+                "or the layers of ch.input_pipeline().", UnscaledInputWarning, stacklevel=3)
+            return True
+    return False

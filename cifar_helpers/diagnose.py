@@ -2,18 +2,21 @@
 
 from dataclasses import dataclass, field
 
+import keras
 import numpy as np
+import tensorflow as tf
 
 OVERFIT_GAP = 0.10        # train accuracy this far above validation accuracy
 CLIMBING = 0.005          # accuracy gain per epoch that still counts as "climbing"
 LOSS_TURN_UP = 1.05       # final val loss this many times its minimum
 UNDERFIT_TRAIN_ACC = 0.75  # a net that fits worse than this on its own training data
 RECENT = 3                # epochs that make up "the end of training"
+CHANCE = 0.15             # validation accuracy this close to 1/10 means nothing generalises
 
 
 @dataclass
 class Diagnosis:
-    """A verdict on one run ('over-fitting', 'under-fitting', 'still learning', 'plateaued') and why."""
+    """A verdict on one run ('at chance', 'over-fitting', 'under-fitting', 'still learning', 'plateaued') and why."""
 
     verdict: str
     evidence: list = field(default_factory=list)
@@ -51,7 +54,10 @@ def read_curves(history) -> Diagnosis:
         + f" ({slope(train):+.3f}/epoch), validation accuracy "
         + ("is still climbing" if val_climbing else "is flat") + f" ({slope(val):+.3f}/epoch)",
     ]
-    if gap > OVERFIT_GAP and (loss_turned_up or not val_climbing):
+    if epochs >= 2 and max(val) <= CHANCE:
+        verdict = ("at chance: validation accuracy never left 10%; check that the labels still match "
+                   "the images (shuffled apart?) and that the inputs are scaled")
+    elif gap > OVERFIT_GAP and (loss_turned_up or not val_climbing):
         verdict = "over-fitting: the net memorises the training set; regularise or augment"
     elif val_climbing and not loss_turned_up:
         verdict = "still learning: validation accuracy is still rising; train longer"
@@ -60,3 +66,15 @@ def read_curves(history) -> Diagnosis:
     else:
         verdict = "plateaued: neither fitting better nor generalising better; change the recipe (e.g. the learning rate)"
     return Diagnosis(verdict, evidence)
+
+
+def conv_gradient_norms(model, images, labels) -> list:
+    """L2 norm of the loss gradient for each conv kernel, from input to output, on one batch.
+
+    Measured in training mode (batch statistics), as the first optimizer step would see it.
+    """
+    kernels = [w for w in model.trainable_weights if len(w.shape) == 4]
+    with tf.GradientTape() as tape:
+        predictions = model(tf.cast(images, tf.float32), training=True)
+        loss = keras.ops.mean(keras.losses.sparse_categorical_crossentropy(labels, predictions))
+    return [float(tf.norm(g)) for g in tape.gradient(loss, kernels)]

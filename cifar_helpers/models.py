@@ -75,3 +75,67 @@ def compile_for_classification(model, optimizer, label_smoothing=0.0):
         metrics = [keras.metrics.SparseCategoricalAccuracy(name="accuracy")]
     model.compile(optimizer=optimizer, loss=loss, metrics=metrics)
     return model
+
+
+@keras.saving.register_keras_serializable(package="cifar_helpers")
+class ZeroPadShortcut(layers.Layer):
+    """He et al.'s option-A shortcut: take every other pixel and zero-pad the new channels."""
+
+    def __init__(self, out_channels: int, **kwargs):
+        super().__init__(**kwargs)
+        self.out_channels = out_channels
+
+    def call(self, inputs):
+        subsampled = inputs[:, ::2, ::2, :]
+        extra = self.out_channels - inputs.shape[-1]
+        return keras.ops.pad(subsampled, [[0, 0], [0, 0], [0, 0], [extra // 2, extra - extra // 2]])
+
+    def compute_output_shape(self, input_shape):
+        half = lambda size: None if size is None else (size + 1) // 2  # noqa: E731
+        return (input_shape[0], half(input_shape[1]), half(input_shape[2]), self.out_channels)
+
+    def get_config(self):
+        return {**super().get_config(), "out_channels": self.out_channels}
+
+
+def decay_as_l2(weight_decay):
+    """SGD-style weight decay (gradient += wd * w) as a Keras L2 penalty (adds l2 * sum w^2): l2 = wd / 2."""
+    return keras.regularizers.L2(weight_decay / 2)
+
+
+def conv_bn(x, filters, strides, weight_decay, relu=True):
+    """3x3 conv (He init, no bias, weight decay) -> batch norm -> optional ReLU."""
+    x = layers.Conv2D(filters, 3, strides=strides, padding="same", use_bias=False, kernel_initializer="he_normal",
+                      kernel_regularizer=decay_as_l2(weight_decay))(x)
+    x = layers.BatchNormalization()(x)
+    return layers.ReLU()(x) if relu else x
+
+
+def cifar_resnet(depth: int, residual: bool = True, preprocessing=None, widths=(16, 32, 64), weight_decay=1e-4):
+    """He et al.'s CIFAR network of `depth` = 6n + 2 layers; residual=False gives the plain net.
+
+    Three stages of n blocks (two 3x3 convs each) with 16/32/64 filters, stride 2 at the start of
+    stages 2 and 3, batch norm everywhere, global average pooling, a 10-way softmax. The
+    residual version adds identity shortcuts (zero-padded where the shape changes: option A).
+    """
+    if (depth - 2) % 6:
+        raise ValueError(f"depth must be 6n + 2 (8, 14, 20, 32, 44, 56, ...); got {depth}")
+    blocks = (depth - 2) // 6
+    inputs = keras.Input((32, 32, 3))
+    x = inputs
+    for step in (preprocessing if preprocessing is not None else input_pipeline(pad_crop=4, flip=True, whiten=True)):
+        x = step(x)
+    x = conv_bn(x, widths[0], 1, weight_decay)
+    for stage, filters in enumerate(widths):
+        for block in range(blocks):
+            strides = 2 if stage > 0 and block == 0 else 1
+            y = conv_bn(x, filters, strides, weight_decay)
+            y = conv_bn(y, filters, 1, weight_decay, relu=False)
+            if residual:
+                shortcut = ZeroPadShortcut(filters)(x) if strides == 2 else x
+                y = layers.Add()([y, shortcut])
+            x = layers.ReLU()(y)
+    x = layers.GlobalAveragePooling2D()(x)
+    outputs = layers.Dense(10, activation="softmax", dtype="float32", kernel_regularizer=decay_as_l2(weight_decay))(x)
+    kind = "resnet" if residual else "plain"
+    return keras.Model(inputs, outputs, name=f"{kind}{depth}")

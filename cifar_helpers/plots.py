@@ -98,3 +98,40 @@ def plot_accuracy_bars(records, article=None):
     ax.legend(loc="upper left")
     fig.tight_layout()
     return fig
+
+
+def plot_gradient_norms(norms_by_model: dict, title=None):
+    """Gradient norm per conv layer (input to output), one line per model, log scale."""
+    fig, ax = plt.subplots(figsize=(8, 3.5))
+    for label, norms in norms_by_model.items():
+        ax.plot(range(1, len(norms) + 1), norms, marker=".", label=label)
+    ax.set_yscale("log")
+    ax.set_xlabel("conv layer (1 = nearest the input)")
+    ax.set_ylabel("gradient norm")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize="small")
+    if title:
+        ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_depth_comparison(families: dict):
+    """Final training loss and best validation accuracy against depth, one line per family.
+
+    families: {name: [records with config["depth"]]}.
+    """
+    fig, (loss_ax, acc_ax) = plt.subplots(1, 2, figsize=(11, 3.8))
+    for name, records in families.items():
+        records = sorted(records, key=lambda r: r["config"]["depth"])
+        depths = [r["config"]["depth"] for r in records]
+        loss_ax.plot(depths, [r["history"]["loss"][-1] for r in records], marker="o", label=name)
+        acc_ax.plot(depths, [max(r["history"]["val_accuracy"]) for r in records], marker="o", label=name)
+    loss_ax.set_title("final training loss")
+    acc_ax.set_title("best validation accuracy")
+    for ax in (loss_ax, acc_ax):
+        ax.set_xlabel("depth (layers)")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize="small")
+    fig.tight_layout()
+    return fig

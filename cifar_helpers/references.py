@@ -12,5 +12,8 @@ ARTICLE_RESNET56_VALIDATION = 91.55  # stated as validation accuracy of ResNet-5
 # He et al. 2015, CIFAR-10 test error (%) of ResNet-20/32/44/56.
 HE_2015_TEST_ERROR = {20: 8.75, 32: 7.51, 44: 7.17, 56: 6.97}
 
-ALL_QUOTED = sorted(set(ARTICLE_TEST_ACCURACY.values()) | {ARTICLE_RESNET56_VALIDATION}
+# The Stack Exchange thread (seeds/002): the asker's plateau and answer 1's claimed test accuracies.
+STACK_EXCHANGE = {"asker_plateau_validation": 60.0, "answer1_strided": 78.0, "answer1_small": 70.0}
+
+ALL_QUOTED = sorted(set(ARTICLE_TEST_ACCURACY.values()) | {ARTICLE_RESNET56_VALIDATION} | set(STACK_EXCHANGE.values())
                     | {round(100 - e, 2) for e in HE_2015_TEST_ERROR.values()} | set(HE_2015_TEST_ERROR.values()))

@@ -12,7 +12,7 @@ import numpy as np
 import tensorflow as tf
 
 from .budgets import resolve_budget
-from .checks import check_images, check_labels
+from .checks import check_images, check_labels, warn_if_unscaled
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 ENV_VAR = "CIFAR_RESULTS_DIR"
@@ -78,6 +78,7 @@ def train_and_record(build_model, split, *, notebook: str, run: str, budget: str
         model = build_model()
     if not getattr(model, "compiled", False):
         raise ValueError("build_model must return a compiled model (call model.compile inside it).")
+    warn_if_unscaled(model)
     num_classes = len(split.class_names) if one_hot else None
     train = make_dataset(*split.train, batch_size, shuffle=True, seed=seed, num_classes=num_classes)
     val = make_dataset(*split.val, batch_size, num_classes=num_classes)
@@ -152,14 +153,14 @@ def result_rows(records) -> list:
              r["train_size"], f"{r['wall_time_s']:.0f}") for r in records]
 
 
-def comparison_markdown(rows) -> str:
-    """A results table for a notebook: rows of (record, article's percent or None, claim, held).
+def comparison_markdown(rows, source: str = "article (test)") -> str:
+    """A results table for a notebook: rows of (record, the source's percent or None, claim, held).
 
-    held is True, False or None (no claim to check).
+    held is True, False or None (no claim to check); source names the quoted numbers' column.
     """
     verdicts = {True: "yes", False: "no", None: "-"}
     body = [(r["label"], r["train_size"], r["epochs"], f"{100 * r['test_accuracy']:.2f}%",
              "-" if article is None else f"{article:.2f}%", claim, verdicts[held])
             for r, article, claim, held in rows]
-    headers = ("run", "train images", "epochs", "our test accuracy", "article (test)", "article's claim", "held here?")
+    headers = ("run", "train images", "epochs", "our test accuracy", source, "claim", "held here?")
     return markdown_table(headers, body)

@@ -51,3 +51,18 @@ def test_train_subset_is_balanced_and_keeps_val_and_test(tiny_cifar):
 def test_balanced_subset_needs_a_multiple_of_the_classes():
     with pytest.raises(ValueError, match="multiple"):
         balanced_subset(np.arange(100) % 10, 15, seed=0)
+
+
+def test_model_without_scaling_layer_gets_a_warning():
+    import keras
+
+    from cifar_helpers.checks import UnscaledInputWarning, warn_if_unscaled
+
+    raw = keras.Sequential([keras.Input((32, 32, 3)), keras.layers.Conv2D(4, 3)], name="raw")
+    with pytest.warns(UnscaledInputWarning, match="raw pixels 0..255.*Rescaling"):
+        assert warn_if_unscaled(raw)
+    scaled = keras.Sequential([keras.Input((32, 32, 3)), keras.layers.RandomFlip(), keras.layers.Rescaling(1 / 255),
+                               keras.layers.Conv2D(4, 3)])
+    assert not warn_if_unscaled(scaled)
+    nested = keras.Sequential([keras.Input((32, 32, 3)), keras.layers.RandomFlip(), scaled])
+    assert not warn_if_unscaled(nested)

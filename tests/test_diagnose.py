@@ -42,3 +42,8 @@ def test_recorded_run_is_accepted_and_missing_validation_is_explained():
     assert read_curves(run).verdict
     with pytest.raises(KeyError, match="validation_data"):
         read_curves({"accuracy": [0.5], "loss": [1.0]})
+
+
+def test_validation_at_chance_points_at_labels_and_scaling():
+    d = read_curves(history([0.10, 0.12, 0.15, 0.19], [0.10, 0.09, 0.11, 0.10], [2.30, 2.31, 2.33, 2.36]))
+    assert d.verdict.startswith("at chance") and "labels" in d.verdict
