@@ -78,3 +78,18 @@ def conv_gradient_norms(model, images, labels) -> list:
         predictions = model(tf.cast(images, tf.float32), training=True)
         loss = keras.ops.mean(keras.losses.sparse_categorical_crossentropy(labels, predictions))
     return [float(tf.norm(g)) for g in tape.gradient(loss, kernels)]
+
+
+def expected_calibration_error(probabilities, labels, bins: int = 15) -> float:
+    """ECE: the gap between confidence and accuracy, averaged over confidence bins (weighted by size)."""
+    probabilities = np.asarray(probabilities)
+    confidence = probabilities.max(axis=1)
+    correct = probabilities.argmax(axis=1) == np.asarray(labels)
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    which = np.clip(np.digitize(confidence, edges[1:-1]), 0, bins - 1)
+    total = 0.0
+    for b in range(bins):
+        members = which == b
+        if members.any():
+            total += members.mean() * abs(correct[members].mean() - confidence[members].mean())
+    return float(total)

@@ -65,7 +65,7 @@ def compile_for_classification(model, optimizer, label_smoothing=0.0):
     """Compile with cross-entropy and accuracy; one-hot losses when smoothing is asked for.
 
     Keras' sparse cross-entropy has no label_smoothing argument: smoothing needs one-hot
-    targets, so such a model must be trained with one_hot=True in train_and_record.
+    targets. train_and_record sees the categorical loss and feeds one-hot labels itself.
     """
     if label_smoothing:
         loss = keras.losses.CategoricalCrossentropy(label_smoothing=label_smoothing)

@@ -135,3 +135,27 @@ def plot_depth_comparison(families: dict):
         ax.legend(fontsize="small")
     fig.tight_layout()
     return fig
+
+
+def plot_confidence(probabilities_by_run: dict, labels, bins: int = 20):
+    """Histogram of the top-class probability, and accuracy per confidence bin (reliability)."""
+    fig, (hist_ax, rel_ax) = plt.subplots(1, 2, figsize=(11, 3.8))
+    edges = np.linspace(0, 1, bins + 1)
+    centres = (edges[:-1] + edges[1:]) / 2
+    for name, probabilities in probabilities_by_run.items():
+        confidence = probabilities.max(axis=1)
+        correct = probabilities.argmax(axis=1) == np.asarray(labels)
+        hist_ax.hist(confidence, bins=edges, alpha=0.5, label=name)
+        which = np.clip(np.digitize(confidence, edges[1:-1]), 0, bins - 1)
+        accuracy = [correct[which == b].mean() if (which == b).any() else np.nan for b in range(bins)]
+        rel_ax.plot(centres, accuracy, marker="o", label=name)
+    rel_ax.plot([0, 1], [0, 1], color="grey", linestyle=":", label="perfectly calibrated")
+    hist_ax.set_xlabel("confidence (top-class probability)")
+    hist_ax.set_ylabel("test images")
+    rel_ax.set_xlabel("confidence")
+    rel_ax.set_ylabel("accuracy in that bin")
+    for ax in (hist_ax, rel_ax):
+        ax.legend(fontsize="small")
+        ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return fig

@@ -49,6 +49,14 @@ def make_dataset(images, labels, batch_size: int, shuffle: bool = False, seed: i
     return dataset.batch(batch_size).map(to_inputs, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
 
 
+def wants_one_hot(model) -> bool:
+    """True when the compiled loss is categorical (one-hot targets), e.g. for label smoothing."""
+    loss = model.loss
+    name = loss if isinstance(loss, str) else type(loss).__name__
+    return name in ("categorical_crossentropy", "CategoricalCrossentropy", "categorical_focal_crossentropy",
+                    "CategoricalFocalCrossentropy")
+
+
 def write_json_atomically(path: Path, payload: dict) -> None:
     """Write JSON to a temporary file beside `path`, then rename it into place."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -67,10 +75,11 @@ def result_path(budget: str, notebook: str, run: str) -> Path:
 
 def train_and_record(build_model, split, *, notebook: str, run: str, budget: str, epochs: int,
                      batch_size: int = 128, strategy=None, seed: int = 0, callbacks=(),
-                     one_hot: bool = False, label=None, config=None):
+                     label=None, config=None):
     """Build (seeded, inside the strategy), fit, test and record one run; return (record, model).
 
     config: the settings that define the run (saved with it, so later notebooks can rebuild it).
+    Labels are fed one-hot when the model's loss needs them (label smoothing), else as integers.
     """
     strategy = strategy or tf.distribute.get_strategy()
     keras.utils.set_random_seed(seed)
@@ -79,7 +88,7 @@ def train_and_record(build_model, split, *, notebook: str, run: str, budget: str
     if not getattr(model, "compiled", False):
         raise ValueError("build_model must return a compiled model (call model.compile inside it).")
     warn_if_unscaled(model)
-    num_classes = len(split.class_names) if one_hot else None
+    num_classes = len(split.class_names) if wants_one_hot(model) else None
     train = make_dataset(*split.train, batch_size, shuffle=True, seed=seed, num_classes=num_classes)
     val = make_dataset(*split.val, batch_size, num_classes=num_classes)
     test = make_dataset(*split.test, batch_size, num_classes=num_classes)

@@ -41,12 +41,47 @@ def test_lrn_matches_tensorflow():
     np.testing.assert_allclose(ours, tf.nn.local_response_normalization(x, 7, 1.0, 0.001, 0.75), rtol=1e-6)
 
 
-def test_label_smoothing_compiles_for_one_hot_targets_and_trains():
-    model = models.compile_for_classification(models.article_cnn(), "adam", label_smoothing=0.1)
-    assert isinstance(model.loss, keras.losses.CategoricalCrossentropy)
+def test_label_smoothing_model_is_fed_one_hot_labels_by_train_and_record(tiny_cifar):
+    from cifar_helpers.results import train_and_record, wants_one_hot
+    from cifar_helpers.split import split_validation
+
+    def build():
+        return models.compile_for_classification(models.cifar_resnet(8), "adam", label_smoothing=0.1)
+
+    assert wants_one_hot(build()) and not wants_one_hot(models.compile_for_classification(models.cifar_resnet(8), "adam"))
+    record, _ = train_and_record(build, split_validation(tiny_cifar, val_size=50), notebook="x", run="smooth",
+                                 budget="smoke", epochs=1, batch_size=50)
+    assert np.isfinite(record["history"]["loss"][0]) and 0 <= record["test_accuracy"] <= 1
+
+
+def test_sparse_labels_with_smoothing_loss_fail_in_plain_keras():
+    """The trap train_and_record handles: Keras' categorical loss rejects integer labels."""
+    model = models.compile_for_classification(models.cifar_resnet(8), "adam", label_smoothing=0.1)
     images = np.random.default_rng(0).integers(0, 256, (8, 32, 32, 3), dtype=np.uint8)
-    history = model.fit(make_dataset(images, np.arange(8) % 10, 4, num_classes=10), epochs=1, verbose=0)
-    assert np.isfinite(history.history["loss"][0])
+    with pytest.raises(Exception):
+        model.fit(make_dataset(images, np.arange(8) % 10, 4), epochs=1, verbose=0)
+
+
+def test_cifar_resnet_counts_match_he_et_al_and_depth_is_checked():
+    assert round(models.cifar_resnet(20).count_params() / 1e6, 2) == 0.27
+    assert 0.85e6 <= models.cifar_resnet(56).count_params() <= 0.86e6  # 0.85M in the paper
+    with pytest.raises(ValueError, match="6n \\+ 2"):
+        models.cifar_resnet(21)
+
+
+def test_plain_and_residual_differ_only_by_the_shortcuts():
+    plain, residual = models.cifar_resnet(20, residual=False), models.cifar_resnet(20)
+    assert plain.count_params() == residual.count_params()
+    assert sum(isinstance(l, keras.layers.Add) for l in residual.layers) == 9
+    assert not any(isinstance(l, keras.layers.Add) for l in plain.layers)
+
+
+def test_zero_pad_shortcut_subsamples_and_pads_channels():
+    x = np.random.default_rng(0).random((1, 4, 4, 2)).astype("float32")
+    out = np.asarray(models.ZeroPadShortcut(4)(x))
+    assert out.shape == (1, 2, 2, 4)
+    np.testing.assert_array_equal(out[..., 1:3], x[:, ::2, ::2, :])
+    assert not out[..., [0, 3]].any()
 
 
 def test_piecewise_by_epoch_drops_after_whole_epochs_not_steps():
