@@ -86,16 +86,41 @@ def run_command(args) -> int:
     return 0
 
 
-def results_command(args) -> int:
-    """Print the recorded results as a plain or markdown table."""
-    from .results import RESULT_HEADERS, load_results, markdown_table, result_rows, text_table
+README = NOTEBOOKS_DIR.parent / "README.md"
+README_START, README_END = "<!-- results:start -->", "<!-- results:end -->"
+COMMITTED_BUDGETS = ("quick", "full")
 
-    records = load_results(args.budget)
+
+def results_markdown(budgets=COMMITTED_BUDGETS) -> str:
+    """Every recorded run of the given budgets as one markdown table."""
+    from .results import RESULT_HEADERS, load_results, markdown_table, result_rows
+
+    return markdown_table(RESULT_HEADERS, result_rows([r for b in budgets for r in load_results(b)]))
+
+
+def readme_with_results(text: str, table: str) -> str:
+    """README text with the block between the results markers replaced by `table`."""
+    if README_START not in text or README_END not in text:
+        raise SystemExit(f"error: README.md lacks the {README_START} ... {README_END} markers")
+    head, rest = text.split(README_START, 1)
+    _, tail = rest.split(README_END, 1)
+    return f"{head}{README_START}\n{table}\n{README_END}{tail}"
+
+
+def results_command(args) -> int:
+    """Print the recorded results (quick and full unless --budget says) as a table; --readme writes README's."""
+    from .results import RESULT_HEADERS, load_results, result_rows, text_table
+
+    budgets = [args.budget] if args.budget else list(COMMITTED_BUDGETS)
+    if args.readme:
+        README.write_text(readme_with_results(README.read_text(), results_markdown(budgets)))
+        print(f"README.md: results table refreshed from results/{{{','.join(budgets)}}}")
+        return 0
+    records = [r for b in budgets for r in load_results(b)]
     if not records:
         print("No recorded results yet: run the notebooks first.")
         return 0
-    render = markdown_table if args.markdown else text_table
-    print(render(RESULT_HEADERS, result_rows(records)))
+    print(results_markdown(budgets) if args.markdown else text_table(RESULT_HEADERS, result_rows(records)))
     return 0
 
 
@@ -112,6 +137,7 @@ def build_parser() -> argparse.ArgumentParser:
     results = commands.add_parser("results", help="print the recorded results")
     results.add_argument("--budget", choices=BUDGETS, default=None)
     results.add_argument("--markdown", action="store_true", help="as a markdown table")
+    results.add_argument("--readme", action="store_true", help="write the markdown table into README.md")
     results.set_defaults(handler=results_command)
     return parser
 

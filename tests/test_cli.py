@@ -59,3 +59,17 @@ def test_results_command_prints_a_markdown_table(capsys):
     write_json_atomically(results_dir() / "quick" / "01_x" / "base.json", record)
     assert cli.main(["results", "--markdown"]) == 0
     assert "| quick | 01_x | base | 50.00% | 2 | 10 | 3 |" in capsys.readouterr().out
+
+
+def test_readme_block_is_replaced_between_markers():
+    text = "intro\n<!-- results:start -->\nold\n<!-- results:end -->\nrest\n"
+    assert cli.readme_with_results(text, "| new |") == "intro\n<!-- results:start -->\n| new |\n<!-- results:end -->\nrest\n"
+    with pytest.raises(SystemExit, match="markers"):
+        cli.readme_with_results("no markers", "x")
+
+
+def test_committed_readme_table_matches_the_recorded_results(monkeypatch):
+    monkeypatch.delenv("CIFAR_RESULTS_DIR")  # the project's own results/
+    text = cli.README.read_text()
+    block = text.split(cli.README_START, 1)[1].split(cli.README_END, 1)[0].strip()
+    assert block == cli.results_markdown().strip(), "README's results table is stale: run python -m cifar_helpers results --readme"
