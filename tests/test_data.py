@@ -57,11 +57,14 @@ def test_official_archive_is_unpacked_once_into_the_cache(tmp_path):
     assert d.extract_official(archive, verify_hash=True, expected_sha256=expected) == folder
 
 
-def test_wrong_hash_archive_is_refused(tmp_path):
-    archive = tmp_path / "cifar-10-python.tar.gz"
-    archive.write_bytes(b"not really an archive")
-    with pytest.raises(d.DataError, match="not the official CIFAR-10 archive"):
-        d.read_local(archive)
+@pytest.mark.parametrize("name, content, message", [
+    ("cifar-10-python.tar.gz", b"not really an archive", "not the official CIFAR-10 archive"),
+    ("cifar10-jpeg.tar.xz", b"xz", "unpack it first"),
+])
+def test_unusable_local_file_is_refused_with_the_fix(tmp_path, name, content, message):
+    (tmp_path / name).write_bytes(content)
+    with pytest.raises(d.DataError, match=message):
+        d.read_local(tmp_path / name)
 
 
 def test_corrupt_archive_with_matching_hash_names_the_problem(tmp_path):
@@ -69,13 +72,6 @@ def test_corrupt_archive_with_matching_hash_names_the_problem(tmp_path):
     archive.write_bytes(b"\x1f\x8b truncated gzip")
     with pytest.raises(d.DataError, match="could not be unpacked"):
         d.extract_official(archive, verify_hash=True, expected_sha256=d.sha256_of(archive))
-
-
-def test_packed_jpeg_copy_says_to_unpack_it(tmp_path):
-    packed = tmp_path / "cifar10-jpeg.tar.xz"
-    packed.write_bytes(b"xz")
-    with pytest.raises(d.DataError, match="unpack it first"):
-        d.read_local(packed)
 
 
 def test_missing_path_names_the_fix(tmp_path):
