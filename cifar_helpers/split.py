@@ -49,6 +49,14 @@ class Split:
         keep = balanced_subset(self.y_train, size, seed)
         return replace(self, x_train=self.x_train[keep], y_train=self.y_train[keep])
 
+    def with_eval_subset(self, size, seed: int = 0) -> "Split":
+        """Validation and test cut to class-balanced subsets of `size` each (None keeps all: smoke runs only)."""
+        if size is None:
+            return self
+        val = balanced_subset(self.y_val, min(size, len(self.y_val)), seed)
+        test = balanced_subset(self.y_test, min(size, len(self.y_test)), seed)
+        return replace(self, x_val=self.x_val[val], y_val=self.y_val[val], x_test=self.x_test[test], y_test=self.y_test[test])
+
 
 def split_validation(data: Cifar10, val_size: int = VALIDATION_SIZE, seed: int = SPLIT_SEED) -> Split:
     """Hold out `val_size` training images (class-balanced, fixed by `seed`) as the validation set."""

@@ -48,6 +48,14 @@ def test_train_subset_is_balanced_and_keeps_val_and_test(tiny_cifar):
     assert split.with_train_subset(None) is split
 
 
+def test_eval_subset_cuts_validation_and_test_only(tiny_cifar):
+    split = split_validation(tiny_cifar, val_size=50)
+    small = split.with_eval_subset(20)
+    assert small.sizes() == {"train": 150, "validation": 20, "test": 20}
+    assert list(np.bincount(small.y_test)) == [2] * 10
+    assert split.with_eval_subset(None) is split
+
+
 def test_balanced_subset_needs_a_multiple_of_the_classes():
     with pytest.raises(ValueError, match="multiple"):
         balanced_subset(np.arange(100) % 10, 15, seed=0)
