@@ -103,20 +103,23 @@ def decay_as_l2(weight_decay):
     return keras.regularizers.L2(weight_decay / 2)
 
 
-def conv_bn(x, filters, strides, weight_decay, relu=True):
-    """3x3 conv (He init, no bias, weight decay) -> batch norm -> optional ReLU."""
+def conv_bn(x, filters, strides, weight_decay, relu=True, gamma="ones"):
+    """3x3 conv (He init, no bias, weight decay) -> batch norm (gamma initialised to `gamma`) -> optional ReLU."""
     x = layers.Conv2D(filters, 3, strides=strides, padding="same", use_bias=False, kernel_initializer="he_normal",
                       kernel_regularizer=decay_as_l2(weight_decay))(x)
-    x = layers.BatchNormalization()(x)
+    x = layers.BatchNormalization(gamma_initializer=gamma)(x)
     return layers.ReLU()(x) if relu else x
 
 
-def cifar_resnet(depth: int, residual: bool = True, preprocessing=None, widths=(16, 32, 64), weight_decay=1e-4):
+def cifar_resnet(depth: int, residual: bool = True, preprocessing=None, widths=(16, 32, 64), weight_decay=1e-4,
+                 zero_init_residual: bool = False):
     """He et al.'s CIFAR network of `depth` = 6n + 2 layers; residual=False gives the plain net.
 
     Three stages of n blocks (two 3x3 convs each) with 16/32/64 filters, stride 2 at the start of
     stages 2 and 3, batch norm everywhere, global average pooling, a 10-way softmax. The
     residual version adds identity shortcuts (zero-padded where the shape changes: option A).
+    zero_init_residual: start each block's last batch-norm scale at 0, so every block begins as
+    the identity (Goyal et al. 2017); off by default, as in He et al.
     """
     if (depth - 2) % 6:
         raise ValueError(f"depth must be 6n + 2 (8, 14, 20, 32, 44, 56, ...); got {depth}")
@@ -130,7 +133,7 @@ def cifar_resnet(depth: int, residual: bool = True, preprocessing=None, widths=(
         for block in range(blocks):
             strides = 2 if stage > 0 and block == 0 else 1
             y = conv_bn(x, filters, strides, weight_decay)
-            y = conv_bn(y, filters, 1, weight_decay, relu=False)
+            y = conv_bn(y, filters, 1, weight_decay, relu=False, gamma="zeros" if zero_init_residual else "ones")
             if residual:
                 shortcut = ZeroPadShortcut(filters)(x) if strides == 2 else x
                 y = layers.Add()([y, shortcut])

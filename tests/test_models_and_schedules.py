@@ -100,3 +100,11 @@ def test_piecewise_needs_one_more_value_than_boundaries():
 
 def test_steps_per_epoch_counts_the_partial_batch():
     assert schedules.steps_per_epoch(1000, 128) == 8
+
+
+def test_zero_init_residual_zeroes_one_batch_norm_scale_per_block():
+    def zero_gammas(model):
+        return sum(not l.gamma.numpy().any() for l in model.layers if isinstance(l, keras.layers.BatchNormalization))
+
+    assert zero_gammas(models.cifar_resnet(20, zero_init_residual=True)) == 9   # 3 stages x 3 blocks
+    assert zero_gammas(models.cifar_resnet(20)) == 0
