@@ -51,7 +51,7 @@ def test_prose_numbers_are_recorded_or_cited(path, monkeypatch):
     monkeypatch.delenv("CIFAR_RESULTS_DIR", raising=False)
     assert results_dir() == ROOT / "results"
     prose = "\n".join("".join(c["source"]) for c in cells(path, "markdown"))
-    assert "PROSE_PLACEHOLDER" not in prose, "the closing paragraph was never written"
+    assert not re.search(r"\b[A-Z]+_(PROSE|PLACEHOLDER)\b", prose), "a paragraph was never written"
     budget = committed_budget(path)
     assert budget in ("quick", "full"), f"{path.name}: stored outputs must come from quick or full, found {budget}"
     numbers, gaps = recorded_numbers(budget)
@@ -66,3 +66,22 @@ def test_prose_checker_catches_a_made_up_number():
     prose = "We reached 71.20% against the article's 69.36%, and 8.5% is not checked."
     assert stray_percentages(prose, {69.36}) == ["71.20"]
     assert stray_percentages(prose, {69.36, 71.2}) == []
+
+
+def test_workshop_table_quotes_each_notebooks_measured_time():
+    from cifar_helpers.summary import notebook_times
+
+    text = (ROOT / "notebooks" / "README.md").read_text()
+    for stem, (minutes, budget) in notebook_times(ROOT / "notebooks").items():
+        rows = [line for line in text.splitlines() if line.startswith(f"| [{stem}]")]
+        assert rows, f"notebooks/README.md has no row for {stem}"
+        assert f"{minutes:.1f} min" in rows[0], f"{stem} printed {minutes:.1f} min ({budget}); the workshop table says otherwise"
+
+
+def test_notebook_times_reads_the_last_time_line(tmp_path):
+    from cifar_helpers.summary import notebook_times
+
+    cell = {"cell_type": "code", "outputs": [{"output_type": "stream", "name": "stdout",
+                                              "text": "Notebook wall time: 12.5 min (budget: quick)\n"}]}
+    (tmp_path / "03_x.ipynb").write_text(json.dumps({"cells": [cell]}))
+    assert notebook_times(tmp_path) == {"03_x": (12.5, "quick")}
