@@ -1,6 +1,5 @@
 """The command line: notebook selection, the smoke/--update guard, failure reporting, results."""
 
-import json
 
 import nbformat
 import pytest
