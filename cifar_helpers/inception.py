@@ -1,10 +1,14 @@
 """Inception v2/v3/v4 building blocks sized for 32x32 inputs, and the nets notebook 08 compares."""
 
+import time
+
 import keras
+import numpy as np
+import tensorflow as tf
 from keras import layers
 
 from .augment import input_pipeline
-from .models import decay_as_l2
+from .models import decay_as_l2, model_input
 
 WEIGHT_DECAY = 1e-4
 
@@ -63,11 +67,7 @@ def grid_reduction(x, filters, way="parallel"):
 
 def front(preprocessing):
     """Input plus preprocessing layers (default: pad-4 crop, flip, whitening, as for the ResNets)."""
-    inputs = keras.Input((32, 32, 3))
-    x = inputs
-    for step in (preprocessing if preprocessing is not None else input_pipeline(pad_crop=4, flip=True, whiten=True)):
-        x = step(x)
-    return inputs, x
+    return model_input(preprocessing, input_pipeline(pad_crop=4, flip=True, whiten=True))
 
 
 def head(inputs, x, name):
@@ -112,11 +112,6 @@ def multiply_adds(model) -> int:
 
 def seconds_per_batch(model, batch_size=128, repeats=10) -> float:
     """Median wall time of one compiled forward pass on a random batch (this machine)."""
-    import time
-
-    import numpy as np
-    import tensorflow as tf
-
     images = tf.random.uniform((batch_size, *model.input_shape[1:]))
     forward = tf.function(lambda x: model(x, training=False))
     forward(images)  # trace and warm up

@@ -28,6 +28,15 @@ class LocalResponseNormalization(layers.Layer):
                 "alpha": self.alpha, "beta": self.beta}
 
 
+def model_input(preprocessing, default):
+    """The 32x32x3 input and the preprocessing layers after it (`default` when none are given)."""
+    inputs = keras.Input((32, 32, 3))
+    x = inputs
+    for step in (preprocessing if preprocessing is not None else default):
+        x = step(x)
+    return inputs, x
+
+
 def article_cnn(preprocessing=None, weight_decay=0.0, dropout=0.0, batch_norm=False, lrn=False,
                 init_stddev=ARTICLE_INIT_STDDEV, name="article_cnn"):
     """The article's CNN: 3x (conv3x3 64/128/256 + max-pool 2), FC 1024, FC 10 softmax.
@@ -42,10 +51,7 @@ def article_cnn(preprocessing=None, weight_decay=0.0, dropout=0.0, batch_norm=Fa
     dense_options = dict(kernel_initializer=initializer, kernel_regularizer=regularizer)
     conv_options = dict(kernel_size=3, padding="same", **dense_options)
 
-    inputs = keras.Input((32, 32, 3))
-    x = inputs
-    for step in (preprocessing if preprocessing is not None else input_pipeline()):
-        x = step(x)
+    inputs, x = model_input(preprocessing, input_pipeline())
     for filters in (64, 128, 256):
         x = layers.Conv2D(filters, use_bias=not batch_norm, **conv_options)(x)
         x = layers.BatchNormalization()(x) if batch_norm else x
@@ -124,10 +130,7 @@ def cifar_resnet(depth: int, residual: bool = True, preprocessing=None, widths=(
     if (depth - 2) % 6:
         raise ValueError(f"depth must be 6n + 2 (8, 14, 20, 32, 44, 56, ...); got {depth}")
     blocks = (depth - 2) // 6
-    inputs = keras.Input((32, 32, 3))
-    x = inputs
-    for step in (preprocessing if preprocessing is not None else input_pipeline(pad_crop=4, flip=True, whiten=True)):
-        x = step(x)
+    inputs, x = model_input(preprocessing, input_pipeline(pad_crop=4, flip=True, whiten=True))
     x = conv_bn(x, widths[0], 1, weight_decay)
     for stage, filters in enumerate(widths):
         for block in range(blocks):
