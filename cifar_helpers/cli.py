@@ -45,6 +45,16 @@ def failure_message(path: Path, index: int, cell, error) -> str:
     return f"{path.name}: cell {index} failed.\n--- cell source ---\n{source}\n--- error ---\n{detail}"
 
 
+def kernel_config():
+    """Kernel settings: encrypted transport where pyzmq supports it, so ipykernel prints no TCP warning."""
+    import zmq
+    from traitlets.config import Config
+
+    config = Config()
+    config.KernelManager.transport_encryption = "auto" if zmq.has("curve") else "disabled"
+    return config
+
+
 def execute_notebook(path: Path, output: Path, progress=True):
     """Run every cell of `path` in a fresh kernel, saving the executed copy to `output`."""
     import nbformat
@@ -53,7 +63,7 @@ def execute_notebook(path: Path, output: Path, progress=True):
     from tqdm import tqdm
 
     notebook = nbformat.read(path, as_version=4)
-    client = NotebookClient(notebook, timeout=None, kernel_name="python3",
+    client = NotebookClient(notebook, timeout=None, kernel_name="python3", config=kernel_config(),
                             resources={"metadata": {"path": str(path.parent)}})
     cells = list(enumerate(notebook.cells))
     with client.setup_kernel():

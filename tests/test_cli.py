@@ -52,6 +52,12 @@ def test_successful_notebook_is_written_with_outputs(tmp_path):
     assert executed.cells[0].outputs[0]["text"].strip() == "42"
 
 
+def test_kernel_prints_no_transport_warning(tmp_path, capfd):
+    path = make_notebook(tmp_path, "01_ok.ipynb", "1")
+    cli.execute_notebook(path, tmp_path / "out.ipynb", progress=False)
+    assert "without encryption" not in capfd.readouterr().err
+
+
 def test_results_command_prints_a_markdown_table(capsys):
     record = {"budget": "quick", "notebook": "01_x", "run": "base", "label": "base", "test_accuracy": 0.5,
               "epochs": 2, "train_size": 10, "wall_time_s": 3.0, "finished": "2026-01-01T00:00:00+00:00"}
