@@ -85,3 +85,27 @@ def test_notebook_times_reads_the_last_time_line(tmp_path):
                                               "text": "Notebook wall time: 12.5 min (budget: quick)\n"}]}
     (tmp_path / "03_x.ipynb").write_text(json.dumps({"cells": [cell]}))
     assert notebook_times(tmp_path) == {"03_x": (12.5, "quick")}
+
+
+def bootstrap_cell(path):
+    """The code cell that makes cifar_helpers importable: the first one after the parameters cell."""
+    code = cells(path, "code")
+    assert "parameters" in code[0].get("metadata", {}).get("tags", []), f"{path.name}: first code cell must be `parameters`"
+    return "".join(code[1]["source"])
+
+
+def test_every_notebook_starts_with_the_same_bootstrap_cell():
+    sources = {path.name: bootstrap_cell(path) for path in NOTEBOOKS}
+    assert all('find_spec("cifar_helpers")' in s for s in sources.values()), sources
+    assert len(set(sources.values())) == 1, "the bootstrap cells differ between notebooks"
+
+
+def test_bootstrap_cell_outside_a_checkout_says_what_to_do(tmp_path):
+    import subprocess
+    import sys
+
+    # -S: no site-packages, so the installed package is invisible, as on a fresh machine.
+    run = subprocess.run([sys.executable, "-S", "-c", bootstrap_cell(NOTEBOOKS[0])], cwd=tmp_path,
+                         capture_output=True, text=True)
+    assert run.returncode != 0
+    assert "ModuleNotFoundError: cifar_helpers is not installed. Clone the project, run `pip install -e .`" in run.stderr
