@@ -2,6 +2,8 @@
 
 import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -101,9 +103,6 @@ def test_every_notebook_starts_with_the_same_bootstrap_cell():
 
 
 def test_bootstrap_cell_outside_a_checkout_says_what_to_do(tmp_path):
-    import subprocess
-    import sys
-
     # -S: no site-packages, so the installed package is invisible, as on a fresh machine.
     run = subprocess.run([sys.executable, "-S", "-c", bootstrap_cell(NOTEBOOKS[0])], cwd=tmp_path,
                          capture_output=True, text=True)
