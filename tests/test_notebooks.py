@@ -1,4 +1,4 @@
-"""Committed notebooks: every number quoted in their prose is a recorded or cited number."""
+"""Committed notebooks: prose numbers are recorded or cited, workshop times match, one bootstrap first cell."""
 
 import json
 import re
