@@ -1,23 +1,38 @@
 # Two entry points: `make run` (install, then execute the notebooks) and `make test`.
+# JAX twins: `make run-jax`, `make test-jax` (KERAS_BACKEND=jax; installs requirements-jax.txt as well).
 PYTHON ?= python3
 VENV ?= .venv
 BUDGET ?= quick
 NOTEBOOKS ?=
+JAX_NOTEBOOKS ?= notebooks/00_data_and_setup.ipynb notebooks/01_baseline_cnn.ipynb notebooks/06_residual_networks.ipynb
+PYTEST = $(VENV)/bin/python -m pytest -p no:cacheprovider --nbval-lax --nbval-current-env
 
-.PHONY: install run test results
+.PHONY: install install-jax run run-jax test test-jax results
 
-$(VENV)/.installed: requirements.txt pyproject.toml
+$(VENV)/.installed: requirements.txt requirements-common.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/python -m pip install -q -r requirements.txt
 	touch $@
 
+$(VENV)/.installed-jax: $(VENV)/.installed requirements-jax.txt
+	$(VENV)/bin/python -m pip install -q -r requirements-jax.txt
+	touch $@
+
 install: $(VENV)/.installed
+
+install-jax: $(VENV)/.installed-jax
 
 run: install
 	$(VENV)/bin/python -m cifar_helpers run --budget $(BUDGET) $(NOTEBOOKS)
 
+run-jax: install-jax
+	KERAS_BACKEND=jax $(VENV)/bin/python -m cifar_helpers run --budget $(BUDGET) $(NOTEBOOKS)
+
 test: install
-	CIFAR_BUDGET=smoke $(VENV)/bin/python -m pytest tests notebooks --nbval-lax --nbval-current-env -p no:cacheprovider
+	CIFAR_BUDGET=smoke KERAS_BACKEND=tensorflow $(PYTEST) tests notebooks
+
+test-jax: install-jax
+	CIFAR_BUDGET=smoke KERAS_BACKEND=jax $(PYTEST) tests $(JAX_NOTEBOOKS)
 
 results: install
 	$(VENV)/bin/python -m cifar_helpers results

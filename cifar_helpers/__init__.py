@@ -1,29 +1,38 @@
 """Plumbing for the notebooks of "Raising CIFAR-10 accuracy, step by step".
 
-Each notebook imports this package as `ch` and then shows only the change it teaches.
+Each notebook imports this package as `ch` and then shows only the change it teaches. The Keras
+backend is checked first (KERAS_BACKEND: tensorflow, the default, or jax); TensorFlow is imported
+only when it is the backend.
 """
 
+from .backend import BackendError, check_backend
+from .compile_cache import enable_compilation_cache
 from .quiet import import_tensorflow
 
-import_tensorflow()
+BACKEND = check_backend()
+if BACKEND == "tensorflow":
+    import_tensorflow()
+else:
+    enable_compilation_cache()
 
 from .augment import (  # noqa: E402
     PadAndRandomCrop, PerImageStandardization, RandomCropPerImage, input_pipeline,
 )
 from .budgets import BUDGETS, BudgetError, budget_settings, resolve_budget  # noqa: E402
 from .checks import InputError, check_images, check_labels  # noqa: E402
-from .data import CLASS_NAMES, Cifar10, DataError, load_cifar10  # noqa: E402
+from .data import CLASS_NAMES, Cifar10, DataError, data_note, load_cifar10  # noqa: E402
 from .devices import setup_devices  # noqa: E402
-from .results import load_result, load_results, results_dir, train_and_record  # noqa: E402
+from .records import load_result, load_results, results_dir  # noqa: E402
+from .training import train_and_record  # noqa: E402
 from .diagnose import read_curves  # noqa: E402
 from .split import Split, load_split, split_validation  # noqa: E402
-from . import inception, models, plots, references, schedules, summary  # noqa: E402
+from . import inception, models, plots, references, schedules, summary, tables  # noqa: E402
 
 __all__ = [
-    "BUDGETS", "BudgetError", "CLASS_NAMES", "Cifar10", "DataError", "InputError", "inception",
+    "BACKEND", "BUDGETS", "BackendError", "BudgetError", "CLASS_NAMES", "Cifar10", "DataError", "InputError",
     "PadAndRandomCrop", "PerImageStandardization", "RandomCropPerImage", "Split",
-    "budget_settings", "check_images", "check_labels", "input_pipeline", "load_cifar10",
-    "load_result", "load_results", "load_split", "models", "plots", "read_curves", "resolve_budget",
-    "references", "results_dir", "schedules", "summary",
+    "budget_settings", "check_backend", "check_images", "check_labels", "data_note", "inception",
+    "input_pipeline", "load_cifar10", "load_result", "load_results", "load_split", "models", "plots",
+    "read_curves", "resolve_budget", "references", "results_dir", "schedules", "summary", "tables",
     "setup_devices", "split_validation", "train_and_record",
 ]

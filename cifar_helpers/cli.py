@@ -103,7 +103,8 @@ COMMITTED_BUDGETS = ("quick", "full")
 
 def results_markdown(budgets=COMMITTED_BUDGETS) -> str:
     """Every recorded run of the given budgets as one markdown table."""
-    from .results import RESULT_HEADERS, load_results, markdown_table, result_rows
+    from .records import load_results
+    from .tables import RESULT_HEADERS, markdown_table, result_rows
 
     return markdown_table(RESULT_HEADERS, result_rows([r for b in budgets for r in load_results(b)]))
 
@@ -119,7 +120,8 @@ def readme_with_results(text: str, table: str) -> str:
 
 def results_command(args) -> int:
     """Print the recorded results (quick and full unless --budget says) as a table; --readme writes README's."""
-    from .results import RESULT_HEADERS, load_results, result_rows, text_table
+    from .records import load_results
+    from .tables import RESULT_HEADERS, result_rows, text_table
 
     budgets = [args.budget] if args.budget else list(COMMITTED_BUDGETS)
     if args.readme:

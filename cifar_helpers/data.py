@@ -61,11 +61,37 @@ def load_cifar10(source=None) -> Cifar10:
         (x_train, y_train), (x_test, y_test) = read_batches_folder(path)
     else:
         path = Path(source).expanduser()
-        label = f"local copy ({path.name})"
         (x_train, y_train), (x_test, y_test) = read_local(path)
+        label = source_label(path)
     data = Cifar10(x_train, y_train, x_test, y_test, source=label)
     validate(data)
     return data
+
+
+def source_label(path: Path) -> str:
+    """How a local copy is named in records and notebooks: the official files, or an image-folder copy and its format."""
+    if path.is_dir() and ((path / "train").is_dir() or (path / "test").is_dir()):
+        first = next((f for d in sorted((path / "train").glob("*")) if d.is_dir() for f in image_files(d)), None)
+        kind = "JPEG" if first is not None and first.suffix.lower() in (".jpg", ".jpeg") else "image"
+        return f"{kind} image-folder copy"
+    return "official files (local copy)"
+
+
+def is_jpeg_copy(source: str) -> bool:
+    """True for the JPEG re-encoding, whose accuracies run below the official files'."""
+    return source.startswith("JPEG")
+
+
+def data_note(source: str) -> str:
+    """One line naming the data a run used, with the JPEG copy's measured cost where it applies."""
+    from .references import AIRBENCH94_JPEG_RUNS, AIRBENCH94_OFFICIAL, JPEG_COPY_PENALTY
+
+    line = f"Data: CIFAR-10, {source or 'source not recorded'}."
+    if is_jpeg_copy(source):
+        runs = " / ".join(f"{value:.2f}%" for value in AIRBENCH94_JPEG_RUNS)
+        line += (f" Accuracies on it run about {JPEG_COPY_PENALTY} points below the official files at the top end"
+                 f" (airbench94: {AIRBENCH94_OFFICIAL:.2f}% official, {runs} on this copy).")
+    return line
 
 
 def download_official() -> Path:

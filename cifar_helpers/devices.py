@@ -1,19 +1,33 @@
-"""Find the accelerators, pick a tf.distribute strategy, and say what was chosen."""
+"""Find the accelerators, spread training over them the backend's way, and say what was chosen."""
 
+import contextlib
 import json
 import os
+from dataclasses import dataclass
 
-import tensorflow as tf
 import keras
 
 
-def enable_memory_growth(gpus) -> None:
-    """Let TensorFlow take GPU memory as needed instead of all at once."""
-    for gpu in gpus:
-        try:
-            tf.config.experimental.set_memory_growth(gpu, True)
-        except RuntimeError:  # already initialised: the setting can no longer change
-            pass
+@dataclass
+class Placement:
+    """Where training runs: the backend's devices, how work is spread, the precision, and one line saying so."""
+
+    backend: str
+    devices: list
+    replicas: int
+    strategy_name: str
+    precision: str
+    device_line: str
+    strategy: object = None  # a tf.distribute strategy on TensorFlow; None on JAX (keras.distribution is global)
+
+    @property
+    def num_replicas_in_sync(self) -> int:
+        """How many devices share each batch (tf.distribute's name for it)."""
+        return self.replicas
+
+    def scope(self):
+        """Build models inside this (the tf.distribute scope on TensorFlow; nothing to enter on JAX)."""
+        return self.strategy.scope() if self.strategy is not None else contextlib.nullcontext()
 
 
 def tf_config_workers() -> int:
@@ -28,41 +42,71 @@ def tf_config_workers() -> int:
     return len(cluster.get("worker", [])) + len(cluster.get("chief", []))
 
 
-def choose_strategy(gpus, devices=None):
-    """MultiWorkerMirrored under TF_CONFIG; Mirrored over several devices; else the default."""
-    if tf_config_workers():
-        return tf.distribute.MultiWorkerMirroredStrategy()
-    if devices and len(devices) > 1:
-        return tf.distribute.MirroredStrategy(devices=list(devices))
-    if len(gpus) > 1:
-        return tf.distribute.MirroredStrategy()
-    return tf.distribute.get_strategy()
+def choose_precision(gpu_names, compute_capabilities, asked: bool) -> str:
+    """mixed_bfloat16 on GPUs that have it (compute capability 8.0+), mixed_float16 on older ones, else float32."""
+    if not asked or not gpu_names:
+        return "float32"
+    return "mixed_bfloat16" if all(cc >= 8.0 for cc in compute_capabilities) else "mixed_float16"
 
 
-def setup_devices(mixed_precision: bool = False, devices=None, verbose: bool = True):
-    """Configure GPUs, return a strategy, and print one line saying what it chose."""
+def tensorflow_placement(devices=None):
+    """tf.distribute: MultiWorkerMirrored under TF_CONFIG, Mirrored over several GPUs, else the default."""
+    import tensorflow as tf
+
     gpus = tf.config.list_physical_devices("GPU")
-    enable_memory_growth(gpus)
-    strategy = choose_strategy(gpus, devices)
-    use_mixed = bool(mixed_precision and gpus)
-    keras.mixed_precision.set_global_policy("mixed_float16" if use_mixed else "float32")
-    line = describe(gpus, strategy, use_mixed, mixed_precision)
+    for gpu in gpus:
+        try:
+            tf.config.experimental.set_memory_growth(gpu, True)
+        except RuntimeError:  # already initialised: the setting can no longer change
+            pass
+    if tf_config_workers():
+        strategy = tf.distribute.MultiWorkerMirroredStrategy()
+    elif devices and len(devices) > 1:
+        strategy = tf.distribute.MirroredStrategy(devices=list(devices))
+    elif len(gpus) > 1:
+        strategy = tf.distribute.MirroredStrategy()
+    else:
+        strategy = tf.distribute.get_strategy()
+    details = [tf.config.experimental.get_device_details(g) for g in gpus]
+    names = [d.get("device_name", "GPU") for d in details]
+    capabilities = [float(".".join(map(str, d.get("compute_capability", (0, 0))))) for d in details]
+    name = type(strategy).__name__.lstrip("_").replace("DefaultDistributionStrategy", "default (one device)")
+    return strategy, name, strategy.num_replicas_in_sync, names, capabilities
+
+
+def jax_placement(devices=None):
+    """keras.distribution.DataParallel over every local GPU when there are several, else one device."""
+    import jax
+
+    gpus = [d for d in jax.local_devices() if d.platform == "gpu"]
+    chosen = list(devices) if devices else [f"gpu:{d.id}" for d in gpus]
+    if len(chosen) > 1:
+        keras.distribution.set_distribution(keras.distribution.DataParallel(devices=chosen))
+        name = "DataParallel"
+    else:
+        name = "default (one device)"
+    capabilities = [float(getattr(d, "compute_capability", 0) or 0) for d in gpus]
+    return None, name, max(len(chosen), 1), [d.device_kind for d in gpus], capabilities
+
+
+def setup_devices(mixed_precision: bool = False, devices=None, verbose: bool = True) -> Placement:
+    """Find the GPUs, spread training over them, set the precision, and print one line saying what it chose.
+
+    mixed_precision=True asks for mixed_bfloat16 (mixed_float16 on GPUs older than Ampere); CPUs stay float32.
+    """
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        strategy, name, replicas, gpu_names, capabilities = tensorflow_placement(devices)
+    elif backend == "jax":
+        strategy, name, replicas, gpu_names, capabilities = jax_placement(devices)
+    else:
+        raise ValueError(f"setup_devices supports the tensorflow and jax backends, not {backend!r}.")
+    precision = choose_precision(gpu_names, capabilities, mixed_precision)
+    keras.mixed_precision.set_global_policy(precision)
+    hardware = (f"{len(gpu_names)} GPU(s): {', '.join(sorted(set(gpu_names)))}" if gpu_names
+                else f"CPU only ({os.cpu_count()} cores)")
+    note = " (mixed precision needs a GPU)" if mixed_precision and not gpu_names else ""
+    line = f"Backend: {backend}; devices: {hardware}; strategy: {name} x{replicas}; precision: {precision}{note}"
     if verbose:
         print(line)
-    strategy.device_line = line
-    return strategy
-
-
-def describe(gpus, strategy, use_mixed: bool, asked_mixed: bool) -> str:
-    """One line: the hardware, the strategy and the precision."""
-    if gpus:
-        names = sorted({tf.config.experimental.get_device_details(g).get("device_name", "GPU") for g in gpus})
-        hardware = f"{len(gpus)} GPU(s): {', '.join(names)}"
-    else:
-        hardware = f"CPU only ({os.cpu_count()} cores)"
-    replicas = strategy.num_replicas_in_sync
-    name = type(strategy).__name__.lstrip("_").replace("DefaultDistributionStrategy", "default (one device)")
-    precision = "mixed_float16" if use_mixed else "float32"
-    if asked_mixed and not use_mixed:
-        precision += " (mixed precision needs a GPU)"
-    return f"Devices: {hardware}; strategy: {name} x{replicas}; precision: {precision}"
+    return Placement(backend, gpu_names or ["cpu"], replicas, name, precision, line, strategy)

@@ -4,7 +4,6 @@ from dataclasses import dataclass, field
 
 import keras
 import numpy as np
-import tensorflow as tf
 
 OVERFIT_GAP = 0.10        # train accuracy this far above validation accuracy
 CLIMBING = 0.005          # accuracy gain per epoch that still counts as "climbing"
@@ -68,28 +67,61 @@ def read_curves(history) -> Diagnosis:
     return Diagnosis(verdict, evidence)
 
 
+def batch_loss(model, images, labels):
+    """Mean cross-entropy of one batch in training mode (batch statistics)."""
+    predictions = model(keras.ops.convert_to_tensor(images, "float32"), training=True)
+    return keras.ops.mean(keras.losses.sparse_categorical_crossentropy(labels, predictions))
+
+
+def loss_gradients(model, images, labels) -> list:
+    """Gradients of batch_loss for every trainable variable: the one step Keras has no neutral API for."""
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        with tf.GradientTape() as tape:
+            loss = batch_loss(model, images, labels)
+        return tape.gradient(loss, model.trainable_variables)
+    if backend == "jax":
+        import jax
+
+        trainable = [v.value for v in model.trainable_variables]
+        frozen = [v.value for v in model.non_trainable_variables]
+        x = keras.ops.convert_to_tensor(images, "float32")
+
+        def loss_of(values):
+            predictions, _ = model.stateless_call(values, frozen, x, training=True)
+            return keras.ops.mean(keras.losses.sparse_categorical_crossentropy(labels, predictions))
+
+        return jax.grad(loss_of)(trainable)
+    raise ValueError(f"gradient norms support the tensorflow and jax backends, not {backend!r}.")
+
+
 def conv_gradient_norms(model, images, labels) -> list:
     """L2 norm of the loss gradient for each conv kernel, from input to output, on one batch.
 
     Measured in training mode (batch statistics), as the first optimizer step would see it.
     """
-    kernels = [w for w in model.trainable_weights if len(w.shape) == 4]
-    with tf.GradientTape() as tape:
-        predictions = model(tf.cast(images, tf.float32), training=True)
-        loss = keras.ops.mean(keras.losses.sparse_categorical_crossentropy(labels, predictions))
-    return [float(tf.norm(g)) for g in tape.gradient(loss, kernels)]
+    gradients = loss_gradients(model, images, labels)
+    return [float(np.linalg.norm(keras.ops.convert_to_numpy(g)))
+            for v, g in zip(model.trainable_variables, gradients) if len(v.shape) == 4]
 
 
-def expected_calibration_error(probabilities, labels, bins: int = 15) -> float:
-    """ECE: the gap between confidence and accuracy, averaged over confidence bins (weighted by size)."""
+def confidence_bins(probabilities, labels, bins: int):
+    """Per confidence bin (equal widths over 0..1): (share of images, accuracy, mean confidence); NaN where empty."""
     probabilities = np.asarray(probabilities)
     confidence = probabilities.max(axis=1)
     correct = probabilities.argmax(axis=1) == np.asarray(labels)
     edges = np.linspace(0.0, 1.0, bins + 1)
     which = np.clip(np.digitize(confidence, edges[1:-1]), 0, bins - 1)
-    total = 0.0
-    for b in range(bins):
-        members = which == b
-        if members.any():
-            total += members.mean() * abs(correct[members].mean() - confidence[members].mean())
-    return float(total)
+    share = np.array([(which == b).mean() for b in range(bins)])
+    accuracy = np.array([correct[which == b].mean() if share[b] else np.nan for b in range(bins)])
+    mean_confidence = np.array([confidence[which == b].mean() if share[b] else np.nan for b in range(bins)])
+    return share, accuracy, mean_confidence
+
+
+def expected_calibration_error(probabilities, labels, bins: int = 15) -> float:
+    """ECE: the gap between confidence and accuracy, averaged over confidence bins (weighted by size)."""
+    share, accuracy, confidence = confidence_bins(probabilities, labels, bins)
+    used = share > 0
+    return float(np.sum(share[used] * np.abs(accuracy[used] - confidence[used])))

@@ -2,22 +2,18 @@
 
 import time
 
-import keras
 import numpy as np
-import tensorflow as tf
 from keras import layers
 
 from .augment import input_pipeline
-from .models import decay_as_l2, model_input
+from .models import classifier_head, conv_bn, decay_as_l2, model_input
 
 WEIGHT_DECAY = 1e-4
 
 
 def conv_bn_relu(x, filters, kernel, strides=1):
-    """Conv (no bias) -> batch norm -> ReLU: Inception v2's unit, used everywhere below."""
-    x = layers.Conv2D(filters, kernel, strides=strides, padding="same", use_bias=False,
-                      kernel_initializer="he_normal", kernel_regularizer=decay_as_l2(WEIGHT_DECAY))(x)
-    return layers.ReLU()(layers.BatchNormalization()(x))
+    """Conv (no bias) -> batch norm -> ReLU: Inception v2's unit (models.conv_bn), used everywhere below."""
+    return conv_bn(x, filters, kernel, strides=strides, weight_decay=WEIGHT_DECAY)
 
 
 def factorised_3x3(x, filters):
@@ -71,10 +67,8 @@ def front(preprocessing):
 
 
 def head(inputs, x, name):
-    """Global average pooling and a 10-way softmax."""
-    outputs = layers.Dense(10, activation="softmax", dtype="float32", kernel_regularizer=decay_as_l2(WEIGHT_DECAY))(
-        layers.GlobalAveragePooling2D()(x))
-    return keras.Model(inputs, outputs, name=name)
+    """Global average pooling and a 10-way softmax (models.classifier_head)."""
+    return classifier_head(inputs, x, WEIGHT_DECAY, name)
 
 
 def reduction_probe_net(way, preprocessing=None):
@@ -111,13 +105,12 @@ def multiply_adds(model) -> int:
 
 
 def seconds_per_batch(model, batch_size=128, repeats=10) -> float:
-    """Median wall time of one compiled forward pass on a random batch (this machine)."""
-    images = tf.random.uniform((batch_size, *model.input_shape[1:]))
-    forward = tf.function(lambda x: model(x, training=False))
-    forward(images)  # trace and warm up
+    """Median wall time of one compiled forward pass on a random batch (this machine, any backend)."""
+    images = np.random.default_rng(0).uniform(0, 255, (batch_size, *model.input_shape[1:])).astype("float32")
+    model.predict_on_batch(images)  # compile and warm up
     times = []
     for _ in range(repeats):
         started = time.perf_counter()
-        forward(images).numpy()
+        model.predict_on_batch(images)
         times.append(time.perf_counter() - started)
     return float(np.median(times))

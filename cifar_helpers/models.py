@@ -1,8 +1,7 @@
 """Networks reused across notebooks, each built by one function with switches for the lessons."""
 
 import keras
-import tensorflow as tf
-from keras import layers
+from keras import layers, ops
 
 from .augment import input_pipeline
 
@@ -13,15 +12,20 @@ ARTICLE_INIT_STDDEV = 0.01
 
 @keras.saving.register_keras_serializable(package="cifar_helpers")
 class LocalResponseNormalization(layers.Layer):
-    """AlexNet's LRN across channels (tf.nn.local_response_normalization); no weights."""
+    """AlexNet's LRN across channels, as tf.nn.local_response_normalization computes it; no weights.
+
+    out = x / (bias + alpha * sum of x^2 over the 2 * depth_radius + 1 nearest channels) ** beta
+    """
 
     def __init__(self, depth_radius=7, bias=1.0, alpha=0.001, beta=0.75, **kwargs):
         super().__init__(**kwargs)
         self.depth_radius, self.bias, self.alpha, self.beta = depth_radius, bias, alpha, beta
 
     def call(self, inputs):
-        return tf.nn.local_response_normalization(
-            inputs, depth_radius=self.depth_radius, bias=self.bias, alpha=self.alpha, beta=self.beta)
+        radius, channels = self.depth_radius, inputs.shape[-1]
+        squares = ops.pad(ops.square(inputs), [[0, 0], [0, 0], [0, 0], [radius, radius]])
+        window_sum = sum(squares[..., offset:offset + channels] for offset in range(2 * radius + 1))
+        return inputs / ops.power(self.bias + self.alpha * window_sum, self.beta)
 
     def get_config(self):
         return {**super().get_config(), "depth_radius": self.depth_radius, "bias": self.bias,
@@ -109,12 +113,22 @@ def decay_as_l2(weight_decay):
     return keras.regularizers.L2(weight_decay / 2)
 
 
-def conv_bn(x, filters, strides, weight_decay, relu=True, gamma="ones"):
-    """3x3 conv (He init, no bias, weight decay) -> batch norm (gamma initialised to `gamma`) -> optional ReLU."""
-    x = layers.Conv2D(filters, 3, strides=strides, padding="same", use_bias=False, kernel_initializer="he_normal",
+def conv_bn(x, filters, kernel=3, strides=1, weight_decay=1e-4, relu=True, gamma="ones"):
+    """Conv (He init, no bias, weight decay) -> batch norm (gamma initialised to `gamma`) -> optional ReLU.
+
+    The unit of the ResNets here and of the Inception nets in inception.py.
+    """
+    x = layers.Conv2D(filters, kernel, strides=strides, padding="same", use_bias=False, kernel_initializer="he_normal",
                       kernel_regularizer=decay_as_l2(weight_decay))(x)
     x = layers.BatchNormalization(gamma_initializer=gamma)(x)
     return layers.ReLU()(x) if relu else x
+
+
+def classifier_head(inputs, x, weight_decay, name):
+    """Global average pooling and a 10-way softmax (float32 under mixed precision): the model from `inputs`."""
+    outputs = layers.Dense(10, activation="softmax", dtype="float32", kernel_regularizer=decay_as_l2(weight_decay))(
+        layers.GlobalAveragePooling2D()(x))
+    return keras.Model(inputs, outputs, name=name)
 
 
 def cifar_resnet(depth: int, residual: bool = True, preprocessing=None, widths=(16, 32, 64), weight_decay=1e-4,
@@ -131,17 +145,14 @@ def cifar_resnet(depth: int, residual: bool = True, preprocessing=None, widths=(
         raise ValueError(f"depth must be 6n + 2 (8, 14, 20, 32, 44, 56, ...); got {depth}")
     blocks = (depth - 2) // 6
     inputs, x = model_input(preprocessing, input_pipeline(pad_crop=4, flip=True, whiten=True))
-    x = conv_bn(x, widths[0], 1, weight_decay)
+    x = conv_bn(x, widths[0], weight_decay=weight_decay)
     for stage, filters in enumerate(widths):
         for block in range(blocks):
             strides = 2 if stage > 0 and block == 0 else 1
-            y = conv_bn(x, filters, strides, weight_decay)
-            y = conv_bn(y, filters, 1, weight_decay, relu=False, gamma="zeros" if zero_init_residual else "ones")
+            y = conv_bn(x, filters, strides=strides, weight_decay=weight_decay)
+            y = conv_bn(y, filters, weight_decay=weight_decay, relu=False, gamma="zeros" if zero_init_residual else "ones")
             if residual:
                 shortcut = ZeroPadShortcut(filters)(x) if strides == 2 else x
                 y = layers.Add()([y, shortcut])
             x = layers.ReLU()(y)
-    x = layers.GlobalAveragePooling2D()(x)
-    outputs = layers.Dense(10, activation="softmax", dtype="float32", kernel_regularizer=decay_as_l2(weight_decay))(x)
-    kind = "resnet" if residual else "plain"
-    return keras.Model(inputs, outputs, name=f"{kind}{depth}")
+    return classifier_head(inputs, x, weight_decay, f"{'resnet' if residual else 'plain'}{depth}")

@@ -4,6 +4,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from .checks import check_images, check_labels
+from .diagnose import confidence_bins
 
 PANELS = (("loss", "training loss"), ("accuracy", "training accuracy"), ("val_accuracy", "validation accuracy"))
 
@@ -143,11 +144,8 @@ def plot_confidence(probabilities_by_run: dict, labels, bins: int = 20):
     edges = np.linspace(0, 1, bins + 1)
     centres = (edges[:-1] + edges[1:]) / 2
     for name, probabilities in probabilities_by_run.items():
-        confidence = probabilities.max(axis=1)
-        correct = probabilities.argmax(axis=1) == np.asarray(labels)
-        hist_ax.hist(confidence, bins=edges, alpha=0.5, label=name)
-        which = np.clip(np.digitize(confidence, edges[1:-1]), 0, bins - 1)
-        accuracy = [correct[which == b].mean() if (which == b).any() else np.nan for b in range(bins)]
+        hist_ax.hist(probabilities.max(axis=1), bins=edges, alpha=0.5, label=name)
+        _, accuracy, _ = confidence_bins(probabilities, labels, bins)
         rel_ax.plot(centres, accuracy, marker="o", label=name)
     rel_ax.plot([0, 1], [0, 1], color="grey", linestyle=":", label="perfectly calibrated")
     hist_ax.set_xlabel("confidence (top-class probability)")

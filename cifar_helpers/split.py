@@ -22,6 +22,7 @@ class Split:
     x_test: np.ndarray
     y_test: np.ndarray
     class_names: tuple = CLASS_NAMES
+    source: str = ""
 
     @property
     def train(self):
@@ -69,7 +70,7 @@ def split_validation(data: Cifar10, val_size: int = VALIDATION_SIZE, seed: int =
     return Split(
         data.x_train[train_index], data.y_train[train_index],
         data.x_train[val_index], data.y_train[val_index],
-        data.x_test, data.y_test, data.class_names,
+        data.x_test, data.y_test, data.class_names, data.source,
     )
 
 

@@ -5,7 +5,8 @@ import re
 from pathlib import Path
 
 from .references import ARTICLE_RESNET56_VALIDATION, ARTICLE_TEST_ACCURACY
-from .results import MissingResultError, load_result, markdown_table
+from .records import MissingResultError, load_result
+from .tables import markdown_table
 
 # (step, what changed, notebook, run, the article's number or None)
 ARTICLE_STEPS = (

@@ -6,7 +6,7 @@ import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
 from cifar_helpers import cli
-from cifar_helpers.results import write_json_atomically, results_dir
+from cifar_helpers.records import write_json_atomically, results_dir
 
 
 def make_notebook(folder, name, *sources):

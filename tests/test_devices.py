@@ -1,20 +1,30 @@
-"""Device placement: the default path here, and MirroredStrategy over two logical CPUs."""
+"""Device placement per backend: the default path here, and data parallelism over two (logical) CPUs."""
 
 import json
+import os
 import subprocess
 import sys
 import textwrap
 
+import keras
 import pytest
 
-from cifar_helpers.devices import setup_devices, tf_config_workers
+from cifar_helpers.devices import choose_precision, setup_devices, tf_config_workers
 
 
 def test_cpu_only_machine_gets_one_replica_and_says_so(capsys):
     strategy = setup_devices(mixed_precision=True)
     line = capsys.readouterr().out.strip()
     assert strategy.num_replicas_in_sync == 1
-    assert line.startswith("Devices: CPU only") and "mixed precision needs a GPU" in line
+    assert line.startswith(f"Backend: {keras.backend.backend()}; devices: CPU only")
+    assert "precision: float32 (mixed precision needs a GPU)" in line and strategy.device_line == line
+
+
+def test_mixed_precision_is_bfloat16_where_the_gpu_has_it():
+    assert choose_precision(["NVIDIA H100"], [9.0], asked=True) == "mixed_bfloat16"
+    assert choose_precision(["Tesla T4"], [7.5], asked=True) == "mixed_float16"
+    assert choose_precision([], [], asked=True) == "float32"
+    assert choose_precision(["NVIDIA H100"], [9.0], asked=False) == "float32"
 
 
 def test_tf_config_counts_workers(monkeypatch):
@@ -26,6 +36,7 @@ def test_tf_config_counts_workers(monkeypatch):
 
 
 def test_mirrored_strategy_trains_on_two_logical_cpus():
+    pytest.importorskip("tensorflow")
     script = textwrap.dedent("""
         import tensorflow as tf
         cpu = tf.config.list_physical_devices("CPU")[0]
@@ -41,6 +52,26 @@ def test_mirrored_strategy_trains_on_two_logical_cpus():
         history = model.fit(x, y, batch_size=16, epochs=2, verbose=0)
         print("LOSS", history.history["loss"][-1])
     """)
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=180)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=180,
+                          env={**os.environ, "KERAS_BACKEND": "tensorflow"})
     assert done.returncode == 0, done.stderr[-2000:]
     assert "MirroredStrategy x2" in done.stdout and "LOSS" in done.stdout
+
+
+def test_jax_data_parallel_trains_on_two_host_devices():
+    pytest.importorskip("jax")
+    script = textwrap.dedent("""
+        import keras, numpy as np
+        from cifar_helpers.devices import setup_devices
+        placement = setup_devices(devices=["cpu:0", "cpu:1"])
+        assert placement.num_replicas_in_sync == 2, placement.num_replicas_in_sync
+        model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2, activation="softmax")])
+        model.compile("sgd", "sparse_categorical_crossentropy")
+        x = np.random.rand(64, 4).astype("float32"); y = (x[:, 0] > 0.5).astype("int64")
+        history = model.fit(x, y, batch_size=16, epochs=2, verbose=0)
+        print("LOSS", history.history["loss"][-1])
+    """)
+    env = {**os.environ, "KERAS_BACKEND": "jax", "XLA_FLAGS": "--xla_force_host_platform_device_count=2"}
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=180, env=env)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "DataParallel x2" in done.stdout and "LOSS" in done.stdout

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from cifar_helpers import references
-from cifar_helpers.results import load_results, results_dir
+from cifar_helpers.records import load_results, results_dir
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))

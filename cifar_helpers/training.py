@@ -1,0 +1,140 @@
+"""Train a model, test it and record the run; reuse a matching record; resume an interrupted fit."""
+
+import contextlib
+import datetime
+import json
+import shutil
+import time
+from pathlib import Path
+
+import keras
+
+from .backend import backend_versions
+from .checks import warn_if_unscaled
+from .data import cache_dir
+from .feed import make_batches
+from .records import matching_record, result_path, write_json_atomically
+
+
+def wants_one_hot(model) -> bool:
+    """True when the compiled loss is categorical (one-hot targets), e.g. for label smoothing."""
+    loss = model.loss
+    name = loss if isinstance(loss, str) else type(loss).__name__
+    return name in ("categorical_crossentropy", "CategoricalCrossentropy", "categorical_focal_crossentropy",
+                    "CategoricalFocalCrossentropy")
+
+
+def run_dir(budget: str, notebook: str, run: str) -> Path:
+    """Where an unfinished run keeps its backup, and a finished one its weights (Keras' cache, not the project)."""
+    return cache_dir().parent / "cifar_runs" / budget / notebook / run
+
+
+class EpochLog(keras.callbacks.Callback):
+    """Append each finished epoch's logs and elapsed seconds to a JSON file, so a resumed fit keeps the whole history."""
+
+    def __init__(self, path: Path):
+        super().__init__()
+        self.path = path
+        self.entries = json.loads(path.read_text()) if path.exists() else []
+        self.started = None
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.started = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        seconds = time.perf_counter() - self.started
+        self.entries = self.entries[:epoch] + [{"logs": {k: float(v) for k, v in (logs or {}).items()}, "seconds": seconds}]
+        write_json_atomically(self.path, self.entries)
+
+    def history(self) -> dict:
+        """{metric: [value per epoch]} over every epoch logged, across sittings."""
+        keys = self.entries[0]["logs"].keys() if self.entries else []
+        return {key: [entry["logs"][key] for entry in self.entries] for key in keys}
+
+    def seconds(self) -> float:
+        """Training seconds over every epoch logged, across sittings."""
+        return sum(entry["seconds"] for entry in self.entries)
+
+
+def placement_line(strategy) -> str:
+    """The device line setup_devices printed, or a short stand-in."""
+    return getattr(strategy, "device_line", None) or "default device (setup_devices not called)"
+
+
+def reuse(record: dict, model, weights: Path, needs_model: bool):
+    """(record, model with the recorded weights) when they can be had; None when the run must be trained again."""
+    if weights.exists():
+        model.optimizer.build(model.trainable_variables)  # the saved weights include the optimizer's state
+        model.load_weights(weights)
+        print(f"reused recorded run {record['run']} (weights from the local cache)")
+        return record, model
+    if needs_model:
+        return None
+    print(f"reused recorded run {record['run']}")
+    return record, None
+
+
+def train_and_record(build_model, split, *, notebook: str, run: str, budget: str, epochs: int,
+                     batch_size: int = 128, strategy=None, seed: int = 0, callbacks=(),
+                     label=None, config=None, needs_model: bool = False):
+    """Build (seeded, inside the strategy), fit, test and record one run; return (record, model).
+
+    A record of the same run with the same budget, settings, backend and data source is reused
+    instead of training (CIFAR_RETRAIN=1 trains anyway); its model comes back only when this
+    machine kept its weights, else None (needs_model=True then trains again). An interrupted fit
+    resumes from its last finished epoch. config: the settings that define the run (recorded).
+    Labels are fed one-hot when the model's loss needs them (label smoothing), else as integers.
+    """
+    scope = strategy.scope() if strategy is not None else contextlib.nullcontext()
+    keras.utils.set_random_seed(seed)
+    with scope:
+        model = build_model()
+    if not getattr(model, "compiled", False):
+        raise ValueError("build_model must return a compiled model (call model.compile inside it).")
+    warn_if_unscaled(model)
+    wanted = {"budget": budget, "config": dict(config or {}), "epochs": epochs, "batch_size": batch_size,
+              "train_size": int(len(split.y_train)), "val_size": int(len(split.y_val)),
+              "test_size": int(len(split.y_test)), "seed": seed, "params": int(model.count_params()),
+              "data_source": split.source, **backend_versions()}
+    folder = run_dir(budget, notebook, run)
+    recorded = matching_record(result_path(budget, notebook, run), wanted)
+    if recorded is not None:
+        reused = reuse(recorded, model, folder / "final.weights.h5", needs_model)
+        if reused is not None:
+            return reused
+    record, model = fit_and_test(model, split, folder, wanted, epochs=epochs, batch_size=batch_size, seed=seed,
+                                 callbacks=callbacks)
+    record = {"notebook": notebook, "run": run, "label": label or run, **record,
+              "device": placement_line(strategy),
+              "finished": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")}
+    write_json_atomically(result_path(budget, notebook, run), record)
+    print(f"{record['label']}: test accuracy {record['test_accuracy']:.4f} "
+          f"({record['epochs']} epochs on {record['train_size']} images, {record['wall_time_s']:.0f} s)")
+    return record, model
+
+
+def fit_and_test(model, split, folder: Path, wanted: dict, *, epochs: int, batch_size: int, seed: int, callbacks):
+    """Fit with a per-epoch backup (resuming one left by an interrupted sitting), test, keep the final weights."""
+    num_classes = len(split.class_names) if wants_one_hot(model) else None
+    train = make_batches(*split.train, batch_size, shuffle=True, seed=seed, num_classes=num_classes)
+    val = make_batches(*split.val, batch_size, num_classes=num_classes)
+    test = make_batches(*split.test, batch_size, num_classes=num_classes)
+    stamp = folder / "settings.json"
+    if folder.exists() and (not stamp.exists() or json.loads(stamp.read_text()) != json.loads(json.dumps(wanted))):
+        shutil.rmtree(folder)  # a backup of other settings: never resume from it
+    folder.mkdir(parents=True, exist_ok=True)
+    write_json_atomically(stamp, wanted)
+    log = EpochLog(folder / "epochs.json")
+    if log.entries:
+        print(f"resuming from epoch {len(log.entries)} of {epochs} (a previous sitting was interrupted)")
+    backup = keras.callbacks.BackupAndRestore(str(folder / "backup"), delete_checkpoint=True)
+    model.fit(train, validation_data=val, epochs=epochs, verbose=2, shuffle=False,
+              callbacks=[backup, log, *callbacks])  # the batches already reshuffle every epoch
+    scores = model.evaluate(test, verbose=0, return_dict=True)
+    model.save_weights(folder / "final.weights.h5")
+    (folder / "epochs.json").unlink()
+    wall = log.seconds()
+    record = {**wanted, "test_accuracy": float(scores["accuracy"]), "test_loss": float(scores["loss"]),
+              "history": log.history(), "wall_time_s": round(wall, 1),
+              "seconds_per_epoch": round(wall / max(epochs, 1), 1)}
+    return record, model

@@ -1,0 +1,49 @@
+"""The backend check: a clear error for an unknown or missing backend; TensorFlow only when it is the backend."""
+
+import importlib.util
+import os
+import subprocess
+import sys
+
+import pytest
+
+from cifar_helpers import backend
+
+
+def run_python(code, **env):
+    """Run `code` in a fresh interpreter with extra environment variables; return the finished process."""
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=180,
+                          env={**os.environ, **env})
+
+
+def test_unknown_backend_names_the_supported_ones(monkeypatch):
+    monkeypatch.setenv("KERAS_BACKEND", "torch")
+    with pytest.raises(backend.BackendError, match="KERAS_BACKEND=jax \\(pip install -r requirements-jax.txt\\)"):
+        backend.check_backend()
+
+
+def test_missing_backend_package_names_its_install_line(monkeypatch):
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
+    with pytest.raises(backend.BackendError, match="jax package is not installed. Run `pip install -r requirements-jax.txt`"):
+        backend.check_backend("jax")
+
+
+def test_keras_json_is_read_when_the_variable_is_unset(monkeypatch, tmp_path):
+    monkeypatch.delenv("KERAS_BACKEND", raising=False)
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    assert backend.configured_backend() == "tensorflow"
+    (tmp_path / "keras.json").write_text('{"backend": "jax"}')
+    assert backend.configured_backend() == "jax"
+
+
+def test_importing_the_package_under_jax_does_not_import_tensorflow(tmp_path):
+    pytest.importorskip("jax")
+    done = run_python("import sys, cifar_helpers as ch; print(ch.BACKEND, 'tensorflow' in sys.modules)",
+                      KERAS_BACKEND="jax", KERAS_HOME=str(tmp_path))
+    assert done.stdout.split() == ["jax", "False"], done.stderr[-2000:]
+    assert (tmp_path / "jax_cache").is_dir()  # the persistent compilation cache is on
+
+
+def test_an_unsupported_backend_stops_the_import_with_the_message():
+    done = run_python("import cifar_helpers", KERAS_BACKEND="torch")
+    assert done.returncode != 0 and "is not supported by this collection" in done.stderr

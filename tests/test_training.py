@@ -1,0 +1,116 @@
+"""Training runs: recorded with their backend and data, reused when settings match, resumed when interrupted."""
+
+import json
+
+import keras
+import numpy as np
+import pytest
+
+from cifar_helpers import records
+from cifar_helpers.feed import make_batches
+from cifar_helpers.split import split_validation
+from cifar_helpers.training import run_dir, train_and_record
+
+
+def tiny_model():
+    model = keras.Sequential([keras.Input((32, 32, 3)), keras.layers.Rescaling(1 / 255),
+                              keras.layers.GlobalAveragePooling2D(), keras.layers.Dense(10, activation="softmax")])
+    model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
+@pytest.fixture
+def split(tiny_cifar):
+    return split_validation(tiny_cifar, val_size=50)
+
+
+def train(split, epochs=2, **options):
+    return train_and_record(tiny_model, split, notebook="99_test", run="tiny", budget="smoke", epochs=epochs,
+                            batch_size=32, **options)
+
+
+class StopAfter(keras.callbacks.Callback):
+    """Interrupt fit at the end of one epoch, as a closed laptop or a killed kernel would."""
+
+    def __init__(self, epoch):
+        super().__init__()
+        self.epoch = epoch
+
+    def on_epoch_end(self, epoch, logs=None):
+        if epoch == self.epoch:
+            raise KeyboardInterrupt
+
+
+def test_train_and_record_writes_the_run(split, capsys):
+    record, model = train(split)
+    saved = json.loads((records.results_dir() / "smoke" / "99_test" / "tiny.json").read_text())
+    assert saved == record
+    assert len(saved["history"]["val_accuracy"]) == 2 and saved["train_size"] == 150
+    assert 0.0 <= saved["test_accuracy"] <= 1.0 and saved["params"] == model.count_params()
+    assert saved["backend"] == keras.backend.backend() and saved["backend_version"] and saved["keras"]
+    assert "tiny: test accuracy" in capsys.readouterr().out
+    assert records.load_results("smoke")[0]["run"] == "tiny"
+
+
+def test_a_matching_record_is_reused_with_its_weights(split, capsys):
+    first, trained = train(split)
+    capsys.readouterr()
+    again, model = train(split)
+    out = capsys.readouterr().out
+    assert "reused recorded run tiny" in out and "Epoch" not in out and again == first
+    np.testing.assert_allclose(model.get_weights()[0], trained.get_weights()[0])
+
+
+def test_without_cached_weights_a_record_is_reused_unless_the_model_is_needed(split, capsys):
+    train(split)
+    for path in run_dir("smoke", "99_test", "tiny").iterdir():
+        path.unlink()
+    capsys.readouterr()
+    record, model = train(split)
+    assert model is None and "reused recorded run tiny" in capsys.readouterr().out
+    record, model = train(split, needs_model=True)
+    assert model is not None and "Epoch 2/2" in capsys.readouterr().out
+
+
+def test_other_settings_or_cifar_retrain_train_again(split, capsys, monkeypatch):
+    train(split)
+    capsys.readouterr()
+    record, _ = train(split, epochs=3)
+    assert len(record["history"]["loss"]) == 3 and "reused" not in capsys.readouterr().out
+    monkeypatch.setenv("CIFAR_RETRAIN", "1")
+    train(split, epochs=3)
+    assert "reused" not in capsys.readouterr().out
+
+
+def test_an_interrupted_fit_resumes_from_its_last_finished_epoch(split, capsys):
+    with pytest.raises(KeyboardInterrupt):
+        train(split, epochs=4, callbacks=[StopAfter(1)])
+    with pytest.raises(records.MissingResultError):
+        records.load_result("smoke", "99_test", "tiny")
+    capsys.readouterr()
+    record, _ = train(split, epochs=4)
+    out = capsys.readouterr().out
+    assert "resuming from epoch 2 of 4" in out
+    assert "Epoch 1/4" not in out and "Epoch 3/4" in out
+    assert len(record["history"]["loss"]) == 4 and len(record["history"]["val_accuracy"]) == 4
+
+
+def test_uncompiled_model_is_refused(split):
+    with pytest.raises(ValueError, match="compiled"):
+        train_and_record(lambda: keras.Sequential([keras.Input((32, 32, 3)), keras.layers.Flatten()]),
+                         split, notebook="x", run="y", budget="smoke", epochs=1)
+
+
+def test_one_hot_batches_for_label_smoothing():
+    images = np.zeros((4, 32, 32, 3), np.uint8)
+    x, y = next(iter(make_batches(images, np.arange(4), batch_size=4, num_classes=10)))
+    y = keras.ops.convert_to_numpy(y)
+    assert y.shape == (4, 10) and keras.ops.convert_to_numpy(x).dtype.name == "float32"
+    np.testing.assert_array_equal(y.argmax(axis=1), np.arange(4))
+
+
+def test_shuffled_batches_cover_every_image_once_per_epoch():
+    images = np.arange(10, dtype=np.uint8).reshape(10, 1, 1, 1) * np.ones((1, 32, 32, 3), np.uint8)
+    batches = make_batches(images, np.arange(10), batch_size=4, shuffle=True, seed=1)
+    seen = np.concatenate([keras.ops.convert_to_numpy(y) for _, y in batches])
+    assert sorted(seen.tolist()) == list(range(10)) and seen.tolist() != list(range(10))
