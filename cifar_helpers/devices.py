@@ -75,10 +75,13 @@ def tensorflow_placement(devices=None):
 
 
 def jax_placement(devices=None):
-    """keras.distribution.DataParallel over every local GPU when there are several, else one device."""
+    """keras.distribution.DataParallel over every GPU when there are several, else one device.
+
+    After jax.distributed.initialize() (one process per host), jax.devices() lists every host's GPUs.
+    """
     import jax
 
-    gpus = [d for d in jax.local_devices() if d.platform == "gpu"]
+    gpus = [d for d in jax.devices() if d.platform == "gpu"]
     chosen = list(devices) if devices else [f"gpu:{d.id}" for d in gpus]
     if len(chosen) > 1:
         keras.distribution.set_distribution(keras.distribution.DataParallel(devices=chosen))

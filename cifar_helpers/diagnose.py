@@ -11,11 +11,13 @@ LOSS_TURN_UP = 1.05       # final val loss this many times its minimum
 UNDERFIT_TRAIN_ACC = 0.75  # a net that fits worse than this on its own training data
 RECENT = 3                # epochs that make up "the end of training"
 CHANCE = 0.15             # validation accuracy this close to 1/10 means nothing generalises
+LEARNING = 0.15           # training accuracy above this after one epoch: the net has left chance
 
 
 @dataclass
 class Diagnosis:
-    """A verdict on one run ('at chance', 'over-fitting', 'under-fitting', 'still learning', 'plateaued') and why."""
+    """A verdict on one run ('at chance', 'batch-norm lag', 'over-fitting', 'under-fitting', 'still learning',
+    'plateaued') and why."""
 
     verdict: str
     evidence: list = field(default_factory=list)
@@ -48,14 +50,23 @@ def read_curves(history) -> Diagnosis:
         f"(gap {gap:+.3f})",
         f"validation loss was lowest at epoch {best_loss_epoch} ({min(val_loss):.3f}); now {val_loss[-1]:.3f}"
         + (" - it has turned up" if loss_turned_up else ""),
+        f"after epoch 1: training accuracy {train[0]:.3f}, validation accuracy {val[0]:.3f}",
         f"over the last {min(RECENT, epochs)} epochs training accuracy "
         + ("is still climbing" if train_climbing else "is flat")
         + f" ({slope(train):+.3f}/epoch), validation accuracy "
         + ("is still climbing" if val_climbing else "is flat") + f" ({slope(val):+.3f}/epoch)",
     ]
-    if epochs >= 2 and max(val) <= CHANCE:
+    # Learning from the first epoch, yet validated at chance: the signature of batch norm's moving
+    # averages lagging behind the weights, not of memorising (which opens the gap over time).
+    lagging = train[0] > LEARNING and val[0] <= CHANCE and gap > OVERFIT_GAP
+    if epochs >= 2 and max(val) <= CHANCE and not lagging:
         verdict = ("at chance: validation accuracy never left 10%; check that the labels still match "
                    "the images (shuffled apart?) and that the inputs are scaled")
+    elif epochs >= 2 and lagging:
+        verdict = ("batch-norm lag: training accuracy rose from the first epoch while validation started at chance; "
+                   "a net with batch norm is evaluated with moving averages (Keras momentum 0.99) that lag the "
+                   "weights for a few hundred steps; lower the momentum (e.g. 0.9) or train longer before "
+                   "reading the gap as over-fitting")
     elif gap > OVERFIT_GAP and (loss_turned_up or not val_climbing):
         verdict = "over-fitting: the net memorises the training set; regularise or augment"
     elif val_climbing and not loss_turned_up:

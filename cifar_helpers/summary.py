@@ -5,7 +5,7 @@ import re
 from pathlib import Path
 
 from .references import ARTICLE_RESNET56_VALIDATION, ARTICLE_TEST_ACCURACY
-from .records import MissingResultError, load_result
+from .records import MissingResultError, load_result, load_results
 from .tables import markdown_table
 
 # (step, what changed, notebook, run, the article's number or None)
@@ -17,7 +17,7 @@ ARTICLE_STEPS = (
     ("5 deeper plain", "plain-32 (16/32/64 filters)", "05_deeper_plain_networks", "plain32", None),
     ("6 ResNet", "ResNet-56", "06_residual_networks", "resnet56", ARTICLE_RESNET56_VALIDATION),
 )
-TIME_LINE = re.compile(r"Notebook wall time: ([\d.]+) min \(budget: (\w+)\)")
+TIME_LINE = re.compile(r"Notebook wall time: ([\d.]+) min \(budget: (\w+)\)(?:; its \d+ recorded runs trained in ([\d.]+) min)?")
 
 
 def step_records(budget: str) -> list:
@@ -46,13 +46,22 @@ def steps_markdown(budgets) -> str:
     return markdown_table(headers, rows)
 
 
+def time_line(notebook: str, budget: str, elapsed_seconds: float) -> str:
+    """This sitting's wall time, and how long the notebook's recorded runs took to train (reused runs count too)."""
+    runs = [r for r in load_results(budget) if r["notebook"] == notebook]
+    line = f"Notebook wall time: {elapsed_seconds / 60:.1f} min (budget: {budget})"
+    if runs:
+        line += f"; its {len(runs)} recorded runs trained in {sum(r['wall_time_s'] for r in runs) / 60:.1f} min"
+    return line
+
+
 def notebook_times(folder: Path) -> dict:
-    """{notebook stem: (minutes, budget)} read from each committed notebook's last time line."""
+    """{notebook stem: (minutes, budget)} from each committed notebook's time line: its runs' training time, else wall time."""
     times = {}
     for path in sorted(folder.glob("[0-9][0-9]_*.ipynb")):
         for cell in json.loads(path.read_text())["cells"]:
             for output in cell.get("outputs", []):
                 found = TIME_LINE.search("".join(output.get("text", "")))
                 if found:
-                    times[path.stem] = (float(found.group(1)), found.group(2))
+                    times[path.stem] = (float(found.group(3) or found.group(1)), found.group(2))
     return times

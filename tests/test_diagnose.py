@@ -1,4 +1,7 @@
-"""The curve reader on synthetic histories with known shapes."""
+"""The curve reader on synthetic histories with known shapes, and on recorded runs."""
+
+import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -47,3 +50,19 @@ def test_recorded_run_is_accepted_and_missing_validation_is_explained():
 def test_validation_at_chance_points_at_labels_and_scaling():
     d = read_curves(history([0.10, 0.12, 0.15, 0.19], [0.10, 0.09, 0.11, 0.10], [2.30, 2.31, 2.33, 2.36]))
     assert d.verdict.startswith("at chance") and "labels" in d.verdict
+
+
+RECORDED_07 = Path(__file__).resolve().parents[1] / "results" / "quick" / "07_stuck_at_60_percent"
+
+
+@pytest.mark.parametrize("run", ["batch512", "bn", "bn_no_maxnorm", "final", "answer1_strided"])
+def test_recorded_batch_norm_runs_are_read_as_batch_norm_lag(run):
+    record = json.loads((RECORDED_07 / f"{run}.json").read_text())
+    assert read_curves(record).verdict.startswith("batch-norm lag"), run
+
+
+@pytest.mark.parametrize("run, verdict", [("bug_shuffled_labels", "at chance"), ("asker", "still learning"),
+                                          ("batch64", "still learning")])
+def test_recorded_runs_without_the_lag_keep_their_reading(run, verdict):
+    record = json.loads((RECORDED_07 / f"{run}.json").read_text())
+    assert read_curves(record).verdict.startswith(verdict), run

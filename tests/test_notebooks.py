@@ -87,6 +87,20 @@ def test_notebook_times_reads_the_last_time_line(tmp_path):
                                               "text": "Notebook wall time: 12.5 min (budget: quick)\n"}]}
     (tmp_path / "03_x.ipynb").write_text(json.dumps({"cells": [cell]}))
     assert notebook_times(tmp_path) == {"03_x": (12.5, "quick")}
+    cell["outputs"][0]["text"] = "Notebook wall time: 0.4 min (budget: quick); its 2 recorded runs trained in 3.9 min\n"
+    (tmp_path / "03_x.ipynb").write_text(json.dumps({"cells": [cell]}))
+    assert notebook_times(tmp_path) == {"03_x": (3.9, "quick")}
+
+
+def test_time_line_adds_the_training_time_of_the_notebooks_own_runs():
+    from cifar_helpers.records import result_path, write_json_atomically
+    from cifar_helpers.summary import time_line
+
+    for notebook, run, seconds in (("03_x", "a", 60), ("03_x", "b", 90), ("04_y", "c", 600)):
+        write_json_atomically(result_path("quick", notebook, run),
+                              {"notebook": notebook, "budget": "quick", "finished": run, "wall_time_s": seconds})
+    assert time_line("03_x", "quick", 24) == "Notebook wall time: 0.4 min (budget: quick); its 2 recorded runs trained in 2.5 min"
+    assert time_line("09_z", "quick", 6) == "Notebook wall time: 0.1 min (budget: quick)"
 
 
 def bootstrap_cell(path):
