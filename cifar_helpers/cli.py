@@ -98,6 +98,7 @@ def run_command(args) -> int:
 
 README = NOTEBOOKS_DIR.parent / "README.md"
 README_START, README_END = "<!-- results:start -->", "<!-- results:end -->"
+STEPS_START, STEPS_END = "<!-- steps:start -->", "<!-- steps:end -->"
 COMMITTED_BUDGETS = ("quick", "full")
 
 
@@ -109,24 +110,33 @@ def results_markdown(budgets=COMMITTED_BUDGETS) -> str:
     return markdown_table(RESULT_HEADERS, result_rows([r for b in budgets for r in load_results(b)]))
 
 
-def readme_with_results(text: str, table: str) -> str:
-    """README text with the block between the results markers replaced by `table`."""
-    if README_START not in text or README_END not in text:
-        raise SystemExit(f"error: README.md lacks the {README_START} ... {README_END} markers")
-    head, rest = text.split(README_START, 1)
-    _, tail = rest.split(README_END, 1)
-    return f"{head}{README_START}\n{table}\n{README_END}{tail}"
+def steps_markdown(budgets=COMMITTED_BUDGETS) -> str:
+    """The article's steps beside our best comparable runs, one column pair per budget that has records."""
+    from .records import load_results
+    from .summary import steps_markdown as table
+
+    return table([b for b in budgets if load_results(b)] or list(budgets[:1]))
+
+
+def readme_with_results(text: str, table: str, start: str = README_START, end: str = README_END) -> str:
+    """README text with the block between the `start` and `end` markers replaced by `table`."""
+    if start not in text or end not in text:
+        raise SystemExit(f"error: README.md lacks the {start} ... {end} markers")
+    head, rest = text.split(start, 1)
+    _, tail = rest.split(end, 1)
+    return f"{head}{start}\n{table}\n{end}{tail}"
 
 
 def results_command(args) -> int:
-    """Print the recorded results (quick and full unless --budget says) as a table; --readme writes README's."""
+    """Print the recorded results (quick and full unless --budget says) as a table; --readme writes README's two."""
     from .records import load_results
     from .tables import RESULT_HEADERS, result_rows, text_table
 
     budgets = [args.budget] if args.budget else list(COMMITTED_BUDGETS)
     if args.readme:
-        README.write_text(readme_with_results(README.read_text(), results_markdown(budgets)))
-        print(f"README.md: results table refreshed from results/{{{','.join(budgets)}}}")
+        text = readme_with_results(README.read_text(), results_markdown(budgets))
+        README.write_text(readme_with_results(text, steps_markdown(budgets), STEPS_START, STEPS_END))
+        print(f"README.md: steps and results tables refreshed from results/{{{','.join(budgets)}}}")
         return 0
     records = [r for b in budgets for r in load_results(b)]
     if not records:
@@ -149,7 +159,7 @@ def build_parser() -> argparse.ArgumentParser:
     results = commands.add_parser("results", help="print the recorded results")
     results.add_argument("--budget", choices=BUDGETS, default=None)
     results.add_argument("--markdown", action="store_true", help="as a markdown table")
-    results.add_argument("--readme", action="store_true", help="write the markdown table into README.md")
+    results.add_argument("--readme", action="store_true", help="write the steps and results tables into README.md")
     results.set_defaults(handler=results_command)
     return parser
 

@@ -131,8 +131,25 @@ def classifier_head(inputs, x, weight_decay, name):
     return keras.Model(inputs, outputs, name=name)
 
 
+def residual_block(x, filters, strides, weight_decay=1e-4, zero_init=False):
+    """y = ReLU(F(x) + shortcut(x)), F being two 3x3 conv-BN layers; option-A shortcut where the shape changes.
+
+    zero_init: F's last batch-norm scale starts at 0, so the block starts as the identity (Goyal et al. 2017).
+    """
+    y = conv_bn(x, filters, strides=strides, weight_decay=weight_decay)
+    y = conv_bn(y, filters, weight_decay=weight_decay, relu=False, gamma="zeros" if zero_init else "ones")
+    shortcut = ZeroPadShortcut(filters)(x) if strides == 2 else x
+    return layers.ReLU()(layers.Add()([y, shortcut]))
+
+
+def plain_block(x, filters, strides, weight_decay=1e-4, zero_init=False):
+    """y = ReLU(F(x)): the same two conv-BN layers without a shortcut (zero_init would block the signal: ignored)."""
+    y = conv_bn(x, filters, strides=strides, weight_decay=weight_decay)
+    return layers.ReLU()(conv_bn(y, filters, weight_decay=weight_decay, relu=False))
+
+
 def cifar_resnet(depth: int, residual: bool = True, preprocessing=None, widths=(16, 32, 64), weight_decay=1e-4,
-                 zero_init_residual: bool = False):
+                 zero_init_residual: bool = False, block=None):
     """He et al.'s CIFAR network of `depth` = 6n + 2 layers; residual=False gives the plain net.
 
     Three stages of n blocks (two 3x3 convs each) with 16/32/64 filters, stride 2 at the start of
@@ -140,19 +157,16 @@ def cifar_resnet(depth: int, residual: bool = True, preprocessing=None, widths=(
     residual version adds identity shortcuts (zero-padded where the shape changes: option A).
     zero_init_residual: start each block's last batch-norm scale at 0, so every block begins as
     the identity (Goyal et al. 2017); off by default, as in He et al.
+    block: a function (x, filters, strides, weight_decay, zero_init) -> y to use instead of
+    residual_block / plain_block (notebook 06 writes its own).
     """
     if (depth - 2) % 6:
         raise ValueError(f"depth must be 6n + 2 (8, 14, 20, 32, 44, 56, ...); got {depth}")
     blocks = (depth - 2) // 6
+    block = block or (residual_block if residual else plain_block)
     inputs, x = model_input(preprocessing, input_pipeline(pad_crop=4, flip=True, whiten=True))
     x = conv_bn(x, widths[0], weight_decay=weight_decay)
     for stage, filters in enumerate(widths):
-        for block in range(blocks):
-            strides = 2 if stage > 0 and block == 0 else 1
-            y = conv_bn(x, filters, strides=strides, weight_decay=weight_decay)
-            y = conv_bn(y, filters, weight_decay=weight_decay, relu=False, gamma="zeros" if zero_init_residual else "ones")
-            if residual:
-                shortcut = ZeroPadShortcut(filters)(x) if strides == 2 else x
-                y = layers.Add()([y, shortcut])
-            x = layers.ReLU()(y)
+        for index in range(blocks):
+            x = block(x, filters, 2 if stage > 0 and index == 0 else 1, weight_decay, zero_init_residual)
     return classifier_head(inputs, x, weight_decay, f"{'resnet' if residual else 'plain'}{depth}")

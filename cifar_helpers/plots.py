@@ -1,29 +1,100 @@
-"""The figures the notebooks share: training curves, image grids, confusion matrix, bars."""
+"""The figures the notebooks share: training curves, image grids, confusion matrix, bars.
+
+Every figure here follows the same conventions: both axes of every panel are labelled; epoch
+axes count from 1 (the point at epoch k is measured at the end of epoch k) and have integer
+ticks; legends sit outside the panels, so they never cover a curve; figures use constrained
+layout (image grids and the confusion matrix: tight layout), which makes room for titles,
+labels and outside legends, so nothing is clipped.
+"""
+
+import math
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.ticker import MaxNLocator
 
 from .checks import check_images, check_labels
 from .diagnose import confidence_bins
 
-PANELS = (("loss", "training loss"), ("accuracy", "training accuracy"), ("val_accuracy", "validation accuracy"))
+# (history key, panel title, y label) in reading order: losses on top, accuracies below.
+PANELS = (("loss", "training loss", "loss"), ("val_loss", "validation loss", "loss"),
+          ("accuracy", "training accuracy", "accuracy"), ("val_accuracy", "validation accuracy", "accuracy"))
+DROP_LABEL = "rate drop (first epoch at the new rate)"
+
+
+def label_axes(ax, xlabel, ylabel, integer_x=False):
+    """Label both axes and add a light grid; integer_x gives a count axis (epochs, layers) whole-number ticks."""
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.grid(alpha=0.3)
+    if integer_x:
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+
+
+def epochs_of(values):
+    """The x positions of per-epoch values: epoch 1 is the first point."""
+    return range(1, len(values) + 1)
+
+
+def legend_outside(fig):
+    """One figure legend below the panels (each label once, about a column per 3 inches), replacing any earlier one."""
+    for old in list(fig.legends):
+        old.remove()
+    entries = {}
+    for ax in fig.axes:
+        for handle, label in zip(*ax.get_legend_handles_labels()):
+            entries.setdefault(label, handle)
+    columns = max(1, min(len(entries), int(fig.get_figwidth() // 3)))
+    return fig.legend(entries.values(), entries.keys(), loc="outside lower center", fontsize="small", ncol=columns)
 
 
 def plot_history(records, title=None):
-    """The article's three panels (training loss, training accuracy, validation accuracy) per run."""
-    fig, axes = plt.subplots(1, 3, figsize=(15, 4))
-    for record in records:
-        for ax, (key, _) in zip(axes, PANELS):
+    """Four panels, one line per run: training and validation loss (top), training and validation accuracy (bottom)."""
+    fig, axes = plt.subplots(2, 2, figsize=(11.5, 7), layout="constrained")
+    for ax, (key, name, ylabel) in zip(axes.flat, PANELS):
+        for record in records:
             values = record["history"][key]
-            ax.plot(range(1, len(values) + 1), values, label=record.get("label", record["run"]))
-    for ax, (_, name) in zip(axes, PANELS):
-        ax.set_xlabel("epoch")
+            ax.plot(epochs_of(values), values, marker=".", label=record.get("label", record["run"]))
         ax.set_title(name)
-        ax.grid(alpha=0.3)
-    axes[2].legend(loc="lower right", fontsize="small")
+        label_axes(ax, "epoch", ylabel, integer_x=True)
+    legend_outside(fig)
     if title:
         fig.suptitle(title)
-    fig.tight_layout()
+    return fig
+
+
+def first_epoch_at_new_rate(drop_after_epoch: float) -> int:
+    """The 1-based epoch whose steps first use the rate that a drop "after epoch e" brings in."""
+    # schedules.piecewise_by_epoch puts a drop "after epoch e" so that the first step of epoch
+    # e + 1 already uses the new rate (for a fractional e, a step part-way through epoch
+    # floor(e) + 1), and rate_at_epochs samples each epoch's rate at its first step. The point
+    # plotted at x = k is measured at the end of epoch k, so x = floor(e) + 1 is the first point
+    # trained at the new rate: the marker sits on that point, not half an epoch before it.
+    return math.floor(drop_after_epoch) + 1
+
+
+def mark_rate_drops(fig, drops_after_epochs):
+    """A dotted line on every epoch axis of `fig` at the first epoch trained at each new learning rate."""
+    for ax in fig.axes:
+        if ax.get_xlabel() == "epoch":
+            for drop in drops_after_epochs:
+                ax.axvline(first_epoch_at_new_rate(drop), color="grey", linestyle=":", label=DROP_LABEL)
+    legend_outside(fig)
+    return fig
+
+
+def plot_learning_rates(rates_by_name: dict):
+    """The learning rate in force during each epoch ({name: per-epoch rates}), log scale."""
+    fig, ax = plt.subplots(figsize=(7, 3.2), layout="constrained")
+    for i, (name, rates) in enumerate(rates_by_name.items()):
+        # where="post": epoch k's rate holds from x = k to k + 1, so the step down sits at the first
+        # epoch that uses the new rate, where mark_rate_drops draws its line. Thinner lines on top
+        # keep schedules that coincide visible.
+        ax.step(epochs_of(rates), rates, where="post", marker="o", markersize=3,
+                linewidth=max(3.0 - 0.8 * i, 1.0), label=name)
+    ax.set_yscale("log")
+    label_axes(ax, "epoch", "learning rate", integer_x=True)
+    legend_outside(fig)
     return fig
 
 
@@ -45,17 +116,41 @@ def show_images(images, labels, class_names, per_class: int = 8, seed: int = 0):
     return fig
 
 
+def whitened_for_display(whitened, limit: float = 3.0):
+    """The one linear map used for every whitened image: -limit..+limit to 0..1 (black..white), clipped beyond."""
+    return np.clip((np.asarray(whitened, dtype=np.float64) + limit) / (2 * limit), 0.0, 1.0)
+
+
+def plot_whitening(originals, whitened, limit: float = 3.0):
+    """Images as stored (top row) and after per-image whitening (bottom row), the whitened ones on one common scale."""
+    count = len(originals)
+    fig, axes = plt.subplots(2, count, figsize=(1.75 * count, 4.4), layout="constrained", squeeze=False)
+    for i in range(count):
+        axes[0, i].imshow(originals[i])  # uint8: 0..255 is black..white for every image
+        axes[0, i].set_title(f"mean {originals[i].mean():.0f}, std {originals[i].std():.0f}", fontsize=8)
+        axes[1, i].imshow(whitened_for_display(whitened[i], limit))
+        axes[1, i].set_title(f"mean {round(whitened[i].mean(), 2) + 0.0:.2f}, std {whitened[i].std():.2f}", fontsize=8)
+    for ax in axes.flat:
+        ax.set_xticks([])
+        ax.set_yticks([])
+    axes[0, 0].set_ylabel("original")
+    axes[1, 0].set_ylabel("whitened")
+    fig.suptitle("Top: pixels as stored, one scale for all: 0..255 → black..white.\n"
+                 f"Bottom: whitened, one common scale for all: −{limit:g}..+{limit:g} "
+                 "(in each image's own standard deviations) → black..white, clipped beyond.", fontsize=9)
+    return fig
+
+
 def plot_class_balance(parts: dict, class_names):
     """Images per class for each named part of the data ({name: labels})."""
-    fig, ax = plt.subplots(figsize=(10, 3.5))
+    fig, ax = plt.subplots(figsize=(10, 3.8), layout="constrained")
     width = 0.8 / len(parts)
     for i, (name, labels) in enumerate(parts.items()):
         counts = np.bincount(labels, minlength=len(class_names))
         ax.bar(np.arange(len(class_names)) + i * width, counts, width, label=f"{name} ({len(labels):,})")
     ax.set_xticks(np.arange(len(class_names)) + width * (len(parts) - 1) / 2, class_names, rotation=30)
-    ax.set_ylabel("images")
-    ax.legend()
-    fig.tight_layout()
+    label_axes(ax, "class", "images")
+    legend_outside(fig)
     return fig
 
 
@@ -67,16 +162,16 @@ def plot_confusion_matrix(true_labels, predicted_labels, class_names):
     shares = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
     fig, ax = plt.subplots(figsize=(6.5, 5.5))
     shown = ax.imshow(shares, cmap="Blues", vmin=0, vmax=1)
-    ax.set_xticks(range(size), class_names, rotation=45, ha="right")
+    ax.set_xticks(range(size), class_names, rotation=45, ha="right", rotation_mode="anchor")
     ax.set_yticks(range(size), class_names)
-    ax.set_xlabel("predicted")
-    ax.set_ylabel("true")
+    ax.set_xlabel("predicted class")
+    ax.set_ylabel("true class")
     for i in range(size):
         for j in range(size):
             ax.text(j, i, f"{shares[i, j]:.2f}", ha="center", va="center", fontsize=7,
                     color="white" if shares[i, j] > 0.5 else "black")
-    fig.colorbar(shown, ax=ax, fraction=0.046)
-    fig.tight_layout()
+    fig.colorbar(shown, ax=ax, fraction=0.046, label="share of the true class's images")
+    fig.tight_layout()  # constrained layout clips the y label beside an aspect-locked image
     return fig
 
 
@@ -87,60 +182,56 @@ def plot_accuracy_bars(records, article=None):
     ours = [100 * r["test_accuracy"] for r in records]
     theirs = [article.get(r["run"], np.nan) for r in records]
     x = np.arange(len(records))
-    fig, ax = plt.subplots(figsize=(max(6, 1.6 * len(records)), 3.8))
+    fig, ax = plt.subplots(figsize=(max(6, 1.6 * len(records)), 4.2), layout="constrained")
     bars = ax.bar(x - 0.2, ours, 0.4, label="ours (test)")
     ax.bar_label(bars, fmt="%.1f", fontsize=8)
     if article:
         bars = ax.bar(x + 0.2, theirs, 0.4, label="article (test)")
         ax.bar_label(bars, fmt="%.1f", fontsize=8)
     ax.set_xticks(x, labels, rotation=15)
-    ax.set_ylabel("test accuracy (%)")
+    label_axes(ax, "run", "test accuracy (%)")
     ax.set_ylim(0, 100)
-    ax.legend(loc="upper left")
-    fig.tight_layout()
+    legend_outside(fig)
     return fig
 
 
 def plot_gradient_norms(norms_by_model: dict, title=None):
     """Gradient norm per conv layer (input to output), one line per model, log scale."""
-    fig, ax = plt.subplots(figsize=(8, 3.5))
+    fig, ax = plt.subplots(figsize=(8, 3.8), layout="constrained")
     for label, norms in norms_by_model.items():
         ax.plot(range(1, len(norms) + 1), norms, marker=".", label=label)
     ax.set_yscale("log")
-    ax.set_xlabel("conv layer (1 = nearest the input)")
-    ax.set_ylabel("gradient norm")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize="small")
+    label_axes(ax, "conv layer (1 = nearest the input)", "gradient norm", integer_x=True)
+    legend_outside(fig)
     if title:
         ax.set_title(title)
-    fig.tight_layout()
     return fig
 
 
-def plot_depth_comparison(families: dict):
-    """Final training loss and best validation accuracy against depth, one line per family.
+# (panel title, y label, the number taken from a record) for plot_depth_comparison.
+DEPTH_PANELS = (("final training loss", "training loss (last epoch)", lambda r: r["history"]["loss"][-1]),
+                ("best validation accuracy", "validation accuracy (best epoch)", lambda r: max(r["history"]["val_accuracy"])),
+                ("test accuracy", "test accuracy", lambda r: r["test_accuracy"]))
 
-    families: {name: [records with config["depth"]]}.
-    """
-    fig, (loss_ax, acc_ax) = plt.subplots(1, 2, figsize=(11, 3.8))
-    for name, records in families.items():
-        records = sorted(records, key=lambda r: r["config"]["depth"])
-        depths = [r["config"]["depth"] for r in records]
-        loss_ax.plot(depths, [r["history"]["loss"][-1] for r in records], marker="o", label=name)
-        acc_ax.plot(depths, [max(r["history"]["val_accuracy"]) for r in records], marker="o", label=name)
-    loss_ax.set_title("final training loss")
-    acc_ax.set_title("best validation accuracy")
-    for ax in (loss_ax, acc_ax):
-        ax.set_xlabel("depth (layers)")
-        ax.grid(alpha=0.3)
-        ax.legend(fontsize="small")
-    fig.tight_layout()
+
+def plot_depth_comparison(families: dict):
+    """Final training loss, best validation and test accuracy against depth, one line per family ({name: records})."""
+    fig, axes = plt.subplots(1, 3, figsize=(12, 3.9), layout="constrained")
+    depths = sorted({r["config"]["depth"] for records in families.values() for r in records})
+    for ax, (name, ylabel, measure) in zip(axes, DEPTH_PANELS):
+        for family, records in families.items():
+            records = sorted(records, key=lambda r: r["config"]["depth"])
+            ax.plot([r["config"]["depth"] for r in records], [measure(r) for r in records], marker="o", label=family)
+        ax.set_title(name)
+        label_axes(ax, "depth (weight layers)", ylabel)
+        ax.set_xticks(depths)  # one tick per depth present: equal depths of two families share an x
+    legend_outside(fig)
     return fig
 
 
 def plot_confidence(probabilities_by_run: dict, labels, bins: int = 20):
     """Histogram of the top-class probability, and accuracy per confidence bin (reliability)."""
-    fig, (hist_ax, rel_ax) = plt.subplots(1, 2, figsize=(11, 3.8))
+    fig, (hist_ax, rel_ax) = plt.subplots(1, 2, figsize=(11, 4.2), layout="constrained")
     edges = np.linspace(0, 1, bins + 1)
     centres = (edges[:-1] + edges[1:]) / 2
     for name, probabilities in probabilities_by_run.items():
@@ -148,12 +239,7 @@ def plot_confidence(probabilities_by_run: dict, labels, bins: int = 20):
         _, accuracy, _ = confidence_bins(probabilities, labels, bins)
         rel_ax.plot(centres, accuracy, marker="o", label=name)
     rel_ax.plot([0, 1], [0, 1], color="grey", linestyle=":", label="perfectly calibrated")
-    hist_ax.set_xlabel("confidence (top-class probability)")
-    hist_ax.set_ylabel("test images")
-    rel_ax.set_xlabel("confidence")
-    rel_ax.set_ylabel("accuracy in that bin")
-    for ax in (hist_ax, rel_ax):
-        ax.legend(fontsize="small")
-        ax.grid(alpha=0.3)
-    fig.tight_layout()
+    label_axes(hist_ax, "confidence (top-class probability)", "test images")
+    label_axes(rel_ax, "confidence (top-class probability)", "accuracy in that bin")
+    legend_outside(fig)
     return fig

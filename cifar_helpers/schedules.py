@@ -35,3 +35,16 @@ def sgd_step_recipe(epochs: int, steps_in_epoch: int, base_rate: float = 0.1):
     """He et al.'s CIFAR recipe scaled to `epochs`: SGD momentum 0.9, rate / 10 at 50% and 75%."""
     schedule = piecewise_by_epoch([epochs / 2, epochs * 3 / 4], [base_rate, base_rate / 10, base_rate / 100], steps_in_epoch)
     return keras.optimizers.SGD(learning_rate=schedule, momentum=0.9)
+
+
+def sgd_warmup_cosine(epochs: int, steps_in_epoch: int, base_rate: float = 0.1, warmup_fraction: float = 0.1):
+    """SGD + Nesterov momentum 0.9: a linear warm-up to `base_rate` over the first `warmup_fraction` of the
+    steps, then cosine decay to 0 at the last step; the schedule is sized to this run's number of steps.
+
+    Keras' CosineDecay counts optimizer steps: warmup_steps and decay_steps are steps, not epochs.
+    """
+    total = epochs * steps_in_epoch
+    warmup = max(1, int(round(warmup_fraction * total)))
+    schedule = keras.optimizers.schedules.CosineDecay(
+        initial_learning_rate=0.0, decay_steps=max(1, total - warmup), warmup_target=base_rate, warmup_steps=warmup)
+    return keras.optimizers.SGD(learning_rate=schedule, momentum=0.9, nesterov=True)

@@ -3,47 +3,188 @@
 import json
 import re
 from pathlib import Path
+from typing import NamedTuple
 
 from .references import ARTICLE_RESNET56_VALIDATION, ARTICLE_TEST_ACCURACY
 from .records import MissingResultError, load_result, load_results
 from .tables import markdown_table
 
-# (step, what changed, notebook, run, the article's number or None)
+
+class Step(NamedTuple):
+    """One step of the article: what changed, the notebook and runs that stand for it, its network, its number."""
+
+    name: str
+    change: str
+    notebook: str
+    runs: tuple  # our candidate runs; the best by test accuracy stands for the step
+    family: str  # the network family: accuracies are subtracted only within one
+    article: float | None = None  # the article's accuracy (%), None where it gives none
+    article_metric: str = "test"
+
+
+ARTICLE_CNN = "the article's CNN"
 ARTICLE_STEPS = (
-    ("1 baseline", "article's CNN, Adam 0.001", "01_baseline_cnn", "baseline", ARTICLE_TEST_ACCURACY["baseline"]),
-    ("2 augmentation", "crop + flip + whitening", "02_data_augmentation", "crop+flip+whiten", ARTICLE_TEST_ACCURACY["augmentation"]),
-    ("3 model", "+ weight decay, dropout, BN, LRN", "03_model_improvements", "LRN", ARTICLE_TEST_ACCURACY["model_improvements"]),
-    ("4 schedule", "0.01 -> 0.001 -> 0.0005", "04_learning_rate_schedule", "schedule_2", ARTICLE_TEST_ACCURACY["lr_schedule"]),
-    ("5 deeper plain", "plain-32 (16/32/64 filters)", "05_deeper_plain_networks", "plain32", None),
-    ("6 ResNet", "ResNet-56", "06_residual_networks", "resnet56", ARTICLE_RESNET56_VALIDATION),
+    Step("1 baseline", "article's CNN, Adam 0.001", "01_baseline_cnn", ("baseline",), ARTICLE_CNN,
+         ARTICLE_TEST_ACCURACY["baseline"]),
+    Step("2 augmentation", "crop + flip + whitening", "02_data_augmentation", ("crop+flip+whiten",), ARTICLE_CNN,
+         ARTICLE_TEST_ACCURACY["augmentation"]),
+    Step("3 model", "+ weight decay, dropout, BN, LRN", "03_model_improvements", ("LRN",), ARTICLE_CNN,
+         ARTICLE_TEST_ACCURACY["model_improvements"]),
+    Step("4 schedule", "0.01 -> 0.001 -> 0.0005", "04_learning_rate_schedule", ("schedule_2",), ARTICLE_CNN,
+         ARTICLE_TEST_ACCURACY["lr_schedule"]),
+    Step("5 deeper plain", "plain nets, 8-32 layers", "05_deeper_plain_networks",
+         ("plain8", "plain14", "plain20", "plain32"), "plain nets"),
+    Step("6 ResNet", "ResNet-20/32/44/56 (article: ResNet-56)", "06_residual_networks",
+         ("resnet20", "resnet32", "resnet44", "resnet56"), "ResNets", ARTICLE_RESNET56_VALIDATION, "validation"),
 )
+FAMILIES = {step.notebook: step.family for step in ARTICLE_STEPS}
 TIME_LINE = re.compile(r"Notebook wall time: ([\d.]+) min \(budget: (\w+)\)(?:; its \d+ recorded runs trained in ([\d.]+) min)?")
 
 
-def step_records(budget: str) -> list:
-    """For each article step, our recorded run under `budget` (None where it was not run)."""
-    rows = []
-    for step, change, notebook, run, article in ARTICLE_STEPS:
+def training(record) -> str:
+    """How a run was trained, e.g. '8,000 images x 20 epochs'."""
+    return f"{record['train_size']:,} images x {record['epochs']} epoch{'' if record['epochs'] == 1 else 's'}"
+
+
+def why_not_comparable(a, b):
+    """Why two recorded runs' accuracies may not be subtracted, or None where they may."""
+    family_a, family_b = FAMILIES.get(a["notebook"]), FAMILIES.get(b["notebook"])
+    reasons = []
+    if a["budget"] != b["budget"]:
+        reasons.append(f"different budgets ({a['budget']} vs {b['budget']})")
+    if family_a is None or family_a != family_b:
+        reasons.append(f"different networks ({family_a or a['notebook']} vs {family_b or b['notebook']})")
+    if training(a) != training(b):
+        reasons.append(f"different training ({training(a)} vs {training(b)})")
+    if a.get("data_source") != b.get("data_source"):
+        reasons.append(f"different data ({a.get('data_source')} vs {b.get('data_source')})")
+    return "; ".join(reasons) or None
+
+
+def comparable(a, b) -> bool:
+    """True when two recorded runs share budget, network family, training-set size, epochs and data."""
+    return why_not_comparable(a, b) is None
+
+
+def best_run(budget: str, step: Step):
+    """The step's recorded run with the highest test accuracy under `budget` (None where none was run)."""
+    records = []
+    for run in step.runs:
         try:
-            record = load_result(budget, notebook, run)
+            records.append(load_result(budget, step.notebook, run))
         except MissingResultError:
-            record = None
-        rows.append({"step": step, "change": change, "notebook": notebook, "article": article, "record": record})
-    return rows
+            pass
+    return max(records, key=lambda r: r["test_accuracy"], default=None)
+
+
+def step_records(budget: str) -> list:
+    """For each article step, {'step': Step, 'record': our best recorded run of it under `budget` or None}."""
+    return [{"step": step, "record": best_run(budget, step)} for step in ARTICLE_STEPS]
+
+
+def article_cell(step: Step) -> str:
+    """The article's number for a step, with what it measured."""
+    return "-" if step.article is None else f"{step.article:.2f}% ({step.article_metric})"
+
+
+def run_cell(step: Step, record) -> str:
+    """Which run stands for the step, and how it was trained."""
+    if record is None:
+        return "not run"
+    best = f", best of {len(step.runs)}" if len(step.runs) > 1 else ""
+    return f"{record['label']}{best} ({record['train_size']:,} x {record['epochs']})"
 
 
 def steps_markdown(budgets) -> str:
-    """The article's table beside ours, one column per budget."""
+    """The article's table beside ours: per step and budget, our best comparable run and its test accuracy."""
     by_budget = {budget: step_records(budget) for budget in budgets}
-    headers = ["step", "change", "article (test)"] + [f"ours, {b} (test)" for b in budgets]
+    headers = ["step", "change", "article"]
+    for budget in budgets:
+        headers += [f"ours, {budget}: run (images x epochs)", f"ours, {budget} (test)"]
     rows = []
-    for i, (step, change, *_rest, article) in enumerate(ARTICLE_STEPS):
-        cells = [step, change, "-" if article is None else f"{article:.2f}%" + (" (val)" if step.startswith("6") else "")]
+    for i, step in enumerate(ARTICLE_STEPS):
+        cells = [step.name, step.change, article_cell(step)]
         for budget in budgets:
             record = by_budget[budget][i]["record"]
-            cells.append("not run" if record is None else f"{100 * record['test_accuracy']:.2f}%")
+            cells += [run_cell(step, record), "-" if record is None else f"{100 * record['test_accuracy']:.2f}%"]
         rows.append(cells)
     return markdown_table(headers, rows)
+
+
+def step_gain(record, previous):
+    """(points `record` gained over `previous`, None), or (None, why the two may not be subtracted)."""
+    if previous is None:
+        return None, "the previous step has no recorded run"
+    why = why_not_comparable(record, previous)
+    return (None, why) if why else (100 * (record["test_accuracy"] - previous["test_accuracy"]), None)
+
+
+def gains_markdown(budget: str) -> str:
+    """Per step: our run, its gain over the previous step where comparable (else '-' and a footnote why), its time."""
+    steps, runs = step_records(budget), load_results(budget)
+    rows, notes = [], []
+    for i, (step, record) in enumerate((row["step"], row["record"]) for row in steps):
+        if record is None:
+            rows.append((step.name, "not run", "-", "-", "-", "-"))
+            continue
+        points, why = step_gain(record, steps[i - 1]["record"]) if i else (None, None)
+        if why:
+            notes.append(f"({len(notes) + 1}) {step.name} is not compared with {steps[i - 1]['step'].name}: {why}.")
+        gain = "-" if points is None else f"{points:+.2f}"
+        seconds = sum(r["wall_time_s"] for r in runs if r["notebook"] == step.notebook)
+        rows.append((step.name, record["label"], training(record), f"{100 * record['test_accuracy']:.2f}%",
+                     f"{gain} ({len(notes)})" if why else gain, f"{seconds / 60:.1f} min"))
+    headers = ("step", "our run", "trained on", "test accuracy", "gain over the previous step (points)",
+               "training time")
+    return "\n\n".join([markdown_table(headers, rows)] + notes)
+
+
+def step_span(steps) -> str:
+    """'step 6', 'steps 1-4' or 'steps 1, 2, 4': the steps named in a label."""
+    numbers = [int(step.name.split()[0]) for step in steps]
+    if len(numbers) == 1:
+        return f"step {numbers[0]}"
+    together = numbers == list(range(numbers[0], numbers[-1] + 1))
+    return f"steps {numbers[0]}-{numbers[-1]}" if together else "steps " + ", ".join(map(str, numbers))
+
+
+def trainings(rows) -> str:
+    """How each group of steps' runs was trained, e.g. '8,000 images x 20 epochs (steps 1-4); ...'."""
+    groups = {}
+    for row in rows:
+        if row["record"] is not None:
+            groups.setdefault(training(row["record"]), []).append(row["step"])
+    return "; ".join(f"{how} ({step_span(steps)})" for how, steps in groups.items())
+
+
+def plot_steps(budgets):
+    """Grouped bars per step: the article's number beside our best run of that step under each budget."""
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    budgets = [budget for budget in budgets if load_results(budget)]
+    x, width = np.arange(len(ARTICLE_STEPS)), 0.8 / (1 + len(budgets))
+    fig, ax = plt.subplots(figsize=(10, 4.5))
+    for metric, look in (("test", dict(color="0.2")), ("validation", dict(color="white", edgecolor="0.2", hatch="//"))):
+        shown = [i for i, s in enumerate(ARTICLE_STEPS) if s.article is not None and s.article_metric == metric]
+        ax.bar(x[shown], [ARTICLE_STEPS[i].article for i in shown], width,
+               label=f"article, {metric} accuracy ({step_span([ARTICLE_STEPS[i] for i in shown])})", **look)
+    for j, budget in enumerate(budgets, 1):
+        rows = step_records(budget)
+        shown = [i for i, row in enumerate(rows) if row["record"] is not None]
+        bars = ax.bar(x[shown] + j * width, [100 * rows[i]["record"]["test_accuracy"] for i in shown], width,
+                      label=f"ours, {budget}, best run of each step (test accuracy): {trainings(rows)}")
+        ax.bar_label(bars, fmt="%.1f", fontsize=7)
+    for i in range(1, len(ARTICLE_STEPS)):
+        if ARTICLE_STEPS[i].family != ARTICLE_STEPS[i - 1].family:
+            ax.axvline(i - 0.5 + width * len(budgets) / 2, color="0.5", linestyle=":")
+    ax.set_xticks(x + width * len(budgets) / 2, [s.name for s in ARTICLE_STEPS])
+    ax.set_xlabel("the article's step (dotted line: another network family; do not compare bars across it)")
+    ax.set_ylabel("accuracy (%)")
+    ax.set_ylim(0, 100)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), fontsize="small")
+    fig.tight_layout()
+    return fig
 
 
 def time_line(notebook: str, budget: str, elapsed_seconds: float) -> str:

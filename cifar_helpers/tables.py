@@ -26,9 +26,10 @@ def result_rows(records) -> list:
 def comparison_markdown(rows, source: str = "article (test)") -> str:
     """A results table for a notebook: rows of (record, the source's percent or None, claim, held).
 
-    held is True, False or None (no claim to check); source names the quoted numbers' column.
+    held is True, False, None (no claim to check) or "within noise" (a difference no larger than the
+    measured seed spread, see noise.compare); source names the quoted numbers' column.
     """
-    verdicts = {True: "yes", False: "no", None: "-"}
+    verdicts = {True: "yes", False: "no", None: "-", "within noise": "within noise"}
     body = [(r["label"], r["train_size"], r["epochs"], f"{100 * r['test_accuracy']:.2f}%",
              "-" if article is None else f"{article:.2f}%", claim, verdicts[held])
             for r, article, claim, held in rows]

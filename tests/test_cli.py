@@ -71,6 +71,23 @@ def test_readme_block_is_replaced_between_markers():
     assert cli.readme_with_results(text, "| new |") == "intro\n<!-- results:start -->\n| new |\n<!-- results:end -->\nrest\n"
     with pytest.raises(SystemExit, match="markers"):
         cli.readme_with_results("no markers", "x")
+    steps = "a\n<!-- steps:start -->\n<!-- steps:end -->\nb"
+    assert cli.readme_with_results(steps, "| t |", cli.STEPS_START, cli.STEPS_END) == \
+        "a\n<!-- steps:start -->\n| t |\n<!-- steps:end -->\nb"
+
+
+def test_readme_option_writes_the_steps_and_the_results_tables(tmp_path, monkeypatch):
+    record = {"budget": "quick", "notebook": "01_baseline_cnn", "run": "baseline", "label": "baseline",
+              "test_accuracy": 0.5, "epochs": 2, "train_size": 10, "wall_time_s": 3.0, "finished": "2026-01-01T00:00:00+00:00"}
+    write_json_atomically(results_dir() / "quick" / "01_baseline_cnn" / "baseline.json", record)
+    readme = tmp_path / "README.md"
+    readme.write_text("<!-- steps:start -->\n<!-- steps:end -->\n<!-- results:start -->\n<!-- results:end -->\n")
+    monkeypatch.setattr(cli, "README", readme)
+    assert cli.main(["results", "--readme"]) == 0
+    text = readme.read_text()
+    assert "| 1 baseline | article's CNN, Adam 0.001 | 69.36% (test) | baseline (10 x 2) | 50.00% |" in text
+    assert "ours, full" not in text, "a budget without records gets no column"
+    assert "| quick | 01_baseline_cnn | baseline | 50.00% | 2 | 10 | 3 |" in text
 
 
 def test_committed_readme_table_matches_the_recorded_results(monkeypatch):
@@ -78,3 +95,10 @@ def test_committed_readme_table_matches_the_recorded_results(monkeypatch):
     text = cli.README.read_text()
     block = text.split(cli.README_START, 1)[1].split(cli.README_END, 1)[0].strip()
     assert block == cli.results_markdown().strip(), "README's results table is stale: run python -m cifar_helpers results --readme"
+
+
+def test_committed_readme_steps_table_matches_the_recorded_results(monkeypatch):
+    monkeypatch.delenv("CIFAR_RESULTS_DIR")  # the project's own results/
+    text = cli.README.read_text()
+    block = text.split(cli.STEPS_START, 1)[1].split(cli.STEPS_END, 1)[0].strip()
+    assert block == cli.steps_markdown().strip(), "README's steps table is stale: run python -m cifar_helpers results --readme"

@@ -116,3 +116,30 @@ def test_zero_init_residual_zeroes_one_batch_norm_scale_per_block():
 
     assert zero_gammas(models.cifar_resnet(20, zero_init_residual=True)) == 9   # 3 stages x 3 blocks
     assert zero_gammas(models.cifar_resnet(20)) == 0
+
+
+def test_warmup_cosine_rises_linearly_then_decays_to_zero_at_the_last_step():
+    optimizer = schedules.sgd_warmup_cosine(epochs=10, steps_in_epoch=10, base_rate=0.1, warmup_fraction=0.1)
+    schedule = optimizer._learning_rate
+    assert optimizer.nesterov and optimizer.momentum == pytest.approx(0.9)
+    assert float(schedule(0)) == pytest.approx(0.0)
+    assert float(schedule(5)) == pytest.approx(0.05)      # half-way up the 10-step warm-up
+    assert float(schedule(10)) == pytest.approx(0.1)      # the peak
+    assert float(schedule(55)) == pytest.approx(0.05, abs=1e-6)  # half-way down the cosine
+    assert float(schedule(100)) == pytest.approx(0.0, abs=1e-7)
+
+
+def test_a_block_passed_in_builds_the_same_network_as_the_switch():
+    def my_block(x, filters, strides, weight_decay, zero_init):
+        return models.residual_block(x, filters, strides, weight_decay, zero_init)
+
+    built = models.cifar_resnet(20, block=my_block)
+    assert built.count_params() == models.cifar_resnet(20).count_params()
+    assert sum(isinstance(l, keras.layers.Add) for l in built.layers) == 9
+
+
+def test_zero_initialised_residual_blocks_start_as_the_identity():
+    x = keras.Input((8, 8, 16))
+    model = keras.Model(x, models.residual_block(x, 16, 1, 1e-4, zero_init=True))
+    inputs = np.abs(np.random.default_rng(0).normal(size=(2, 8, 8, 16))).astype("float32")
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(model(inputs, training=False)), inputs, atol=1e-6)

@@ -1,25 +1,194 @@
-"""Plots build with the expected panels and series."""
+"""Plots build with the expected panels and series, and every figure is one a reader can trust:
+labelled axes, whole-number epoch ticks from 1, legends off the data, nothing clipped."""
 
 import matplotlib
 
 matplotlib.use("Agg")
 
 import numpy as np  # noqa: E402
+import pytest  # noqa: E402
 
-from cifar_helpers import plots  # noqa: E402
+from cifar_helpers import plots, schedules  # noqa: E402
 from conftest import fake_images, fake_labels  # noqa: E402
 from cifar_helpers.data import CLASS_NAMES  # noqa: E402
 
 
-def record(run, n=3):
-    return {"run": run, "label": run, "test_accuracy": 0.5,
-            "history": {"loss": [1.0] * n, "accuracy": [0.5] * n, "val_accuracy": [0.4] * n}}
+def record(run, n=3, depth=None, test_accuracy=0.5):
+    ramp = np.linspace(0, 1, n)
+    history = {"loss": list(2 - ramp), "val_loss": list(2.2 - ramp), "accuracy": list(0.3 + 0.4 * ramp),
+               "val_accuracy": list(0.25 + 0.4 * ramp)}
+    return {"run": run, "label": run, "test_accuracy": test_accuracy, "history": history, "config": {"depth": depth}}
 
 
-def test_history_has_three_panels_with_one_line_per_run():
-    fig = plots.plot_history([record("a"), record("b", 5)])
-    assert [ax.get_title() for ax in fig.axes] == ["training loss", "training accuracy", "validation accuracy"]
+def families():
+    plain = [record(f"plain-{d}", depth=d, test_accuracy=0.6 - d / 100) for d in (8, 14, 20, 32)]
+    residual = [record(f"resnet-{d}", depth=d, test_accuracy=0.6 + d / 1000) for d in (20, 32, 44, 56)]
+    return {"plain (05)": plain, "residual": residual}
+
+
+def rates():
+    return {"constant": [0.01] * 6, "one drop": [0.01] * 3 + [0.001] * 3}
+
+
+def drawn_figures():
+    """Every plot function that draws data on axes, with small generated inputs."""
+    probabilities = np.random.default_rng(0).dirichlet(np.ones(10), 50)
+    return {
+        "history": plots.plot_history([record("a"), record("b", 5)], title="t"),
+        "history with drops": plots.mark_rate_drops(plots.plot_history([record("a", 8)]), [4, 6]),
+        "learning rates": plots.mark_rate_drops(plots.plot_learning_rates(rates()), [3]),
+        "depth": plots.plot_depth_comparison(families()),
+        "bars": plots.plot_accuracy_bars([record("baseline"), record("crop")], article={"baseline": 69.36}),
+        "balance": plots.plot_class_balance({"train": fake_labels(50), "test": fake_labels(20)}, CLASS_NAMES),
+        "gradients": plots.plot_gradient_norms({"plain": [1e-3, 1e-2, 1e-1], "residual": [0.1, 0.2, 0.3]}, title="t"),
+        "confidence": plots.plot_confidence({"a": probabilities}, fake_labels(50)),
+        "confusion": plots.plot_confusion_matrix(np.arange(20) % 10, np.zeros(20, int), CLASS_NAMES),
+    }
+
+
+FIGURES = drawn_figures()
+
+
+def data_axes(fig):
+    return [ax for ax in fig.axes if ax.get_label() != "<colorbar>"]
+
+
+def epoch_axes(fig):
+    return [ax for ax in fig.axes if ax.get_xlabel() == "epoch"]
+
+
+@pytest.mark.parametrize("name", FIGURES)
+def test_every_panel_has_both_axes_labelled(name):
+    for ax in data_axes(FIGURES[name]):
+        assert ax.get_xlabel().strip() and ax.get_ylabel().strip(), (name, ax.get_title())
+    for ax in FIGURES[name].axes:
+        assert ax.get_label() != "<colorbar>" or ax.get_ylabel().strip(), "colour bar without a label"
+
+
+@pytest.mark.parametrize("name", ["history", "history with drops", "learning rates", "gradients"])
+def test_count_axes_have_whole_number_ticks(name):
+    fig = FIGURES[name]
+    fig.canvas.draw()
+    for ax in data_axes(fig):
+        low, high = sorted(ax.get_xlim())
+        ticks = [t for t in ax.get_xticks() if low <= t <= high]
+        assert ticks and all(float(t).is_integer() for t in ticks), (name, ticks)
+
+
+def test_epoch_axes_use_an_integer_locator_and_start_at_1():
+    for name in ("history", "history with drops", "learning rates"):
+        axes = epoch_axes(FIGURES[name])
+        assert axes, name
+        for ax in axes:
+            locator = ax.xaxis.get_major_locator()
+            assert isinstance(locator, matplotlib.ticker.MaxNLocator) and locator._integer
+            assert min(min(line.get_xdata()) for line in ax.lines) == 1
+
+
+@pytest.mark.parametrize("name", FIGURES)
+def test_legends_stay_off_the_panels_and_nothing_is_clipped(name):
+    fig = FIGURES[name]
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    legends = fig.legends + [ax.get_legend() for ax in fig.axes if ax.get_legend()]
+    assert name == "confusion" or legends, "a figure with several series needs a legend"
+    page = fig.bbox.padded(1)
+    for legend in legends:
+        box = legend.get_window_extent(renderer)
+        assert page.contains(box.x0, box.y0) and page.contains(box.x1, box.y1), f"{name}: legend clipped"
+        for ax in fig.axes:
+            assert not box.overlaps(ax.get_window_extent(renderer)), f"{name}: legend over {ax.get_title()!r}"
+    for ax in fig.axes:
+        box = ax.get_tightbbox(renderer)
+        assert page.contains(box.x0, box.y0) and page.contains(box.x1, box.y1), f"{name}: {ax.get_title()!r} clipped"
+
+
+def test_history_has_four_panels_with_one_line_per_run():
+    fig = FIGURES["history"]
+    titles = ["training loss", "validation loss", "training accuracy", "validation accuracy"]
+    assert [ax.get_title() for ax in fig.axes] == titles
     assert all(len(ax.lines) == 2 for ax in fig.axes)
+    assert [ax.get_ylabel() for ax in fig.axes] == ["loss", "loss", "accuracy", "accuracy"]
+
+
+def test_validation_loss_panel_plots_val_loss_from_epoch_1():
+    run = record("a", 4)
+    fig = plots.plot_history([run])
+    line = fig.axes[1].lines[0]
+    assert list(line.get_xdata()) == [1, 2, 3, 4]
+    np.testing.assert_allclose(line.get_ydata(), run["history"]["val_loss"])
+
+
+def test_history_legend_names_each_run_once():
+    texts = [t.get_text() for t in FIGURES["history"].legends[0].get_texts()]
+    assert texts == ["a", "b"]
+
+
+def test_depth_comparison_pairs_families_by_depth():
+    fig = FIGURES["depth"]
+    assert [ax.get_title() for ax in fig.axes] == ["final training loss", "best validation accuracy", "test accuracy"]
+    for ax in fig.axes:
+        plain, residual = ax.lines
+        assert list(plain.get_xdata()) == [8, 14, 20, 32] and list(residual.get_xdata()) == [20, 32, 44, 56]
+        assert list(ax.get_xticks()) == [8, 14, 20, 32, 44, 56]
+    test_ax = fig.axes[2]
+    np.testing.assert_allclose(test_ax.lines[0].get_ydata(), [0.52, 0.46, 0.4, 0.28])
+    np.testing.assert_allclose(test_ax.lines[1].get_ydata()[:2], [0.62, 0.632])
+
+
+def test_depth_comparison_sorts_records_by_depth():
+    shuffled = {name: runs[::-1] for name, runs in families().items()}
+    fig = plots.plot_depth_comparison(shuffled)
+    assert list(fig.axes[0].lines[0].get_xdata()) == [8, 14, 20, 32]
+
+
+def test_a_drop_after_epoch_e_is_marked_at_epoch_e_plus_1():
+    markers = [line for line in FIGURES["history with drops"].axes[0].lines if line.get_linestyle() == ":"]
+    assert [line.get_xdata()[0] for line in markers] == [5, 7]
+    assert all(len([x for x in ax.lines if x.get_linestyle() == ":"]) == 2 for ax in FIGURES["history with drops"].axes)
+    assert plots.first_epoch_at_new_rate(7.5) == 8  # a drop part-way through epoch 8
+
+
+def test_drop_marker_sits_where_the_sampled_rate_first_changes():
+    steps = 5
+    schedule = schedules.piecewise_by_epoch([2], [0.1, 0.01], steps)
+    per_epoch = schedules.rate_at_epochs(schedule, steps, 4)
+    first_new = 1 + next(i for i, rate in enumerate(per_epoch) if rate != per_epoch[0])  # 1-based, as plotted
+    assert first_new == plots.first_epoch_at_new_rate(2) == 3
+    fig = plots.mark_rate_drops(plots.plot_learning_rates({"one drop": per_epoch}), [2])
+    step_line, marker = fig.axes[0].lines
+    assert marker.get_xdata()[0] == first_new
+    assert list(step_line.get_xdata()) == [1, 2, 3, 4]
+    assert step_line.get_ydata()[first_new - 1] == pytest.approx(0.01)
+
+
+def test_drop_markers_join_the_legend_once():
+    texts = [t.get_text() for t in FIGURES["history with drops"].legends[0].get_texts()]
+    assert texts == ["a", plots.DROP_LABEL]
+    assert len(FIGURES["history with drops"].legends) == 1
+
+
+def whiten(images):
+    values = images.astype(np.float64)
+    mean = values.mean(axis=(1, 2, 3), keepdims=True)
+    return (values - mean) / values.std(axis=(1, 2, 3), keepdims=True)
+
+
+def test_whitened_images_share_one_scale():
+    originals = fake_images(3)
+    whitened = whiten(originals)
+    whitened[1] *= 0.3  # a low-contrast image must stay low-contrast on screen, not be stretched
+    fig = plots.plot_whitening(originals, whitened)
+    shown = [np.asarray(ax.images[0].get_array()) for ax in fig.axes[3:]]
+    for image, values in zip(shown, whitened):
+        np.testing.assert_allclose(image, np.clip((values + 3) / 6, 0, 1))
+    assert shown[1].max() < 0.7 and shown[1].min() > 0.3
+    assert "common scale" in fig._suptitle.get_text() and "−3..+3" in fig._suptitle.get_text()
+
+
+def test_whitening_figure_labels_its_rows():
+    fig = plots.plot_whitening(fake_images(2), whiten(fake_images(2)))
+    assert fig.axes[0].get_ylabel() == "original" and fig.axes[2].get_ylabel() == "whitened"
 
 
 def test_image_grid_is_one_row_per_class():
@@ -28,8 +197,7 @@ def test_image_grid_is_one_row_per_class():
 
 
 def test_confusion_matrix_rows_sum_to_one():
-    fig = plots.plot_confusion_matrix(np.arange(20) % 10, np.zeros(20, int), CLASS_NAMES)
-    shares = fig.axes[0].images[0].get_array()
+    shares = FIGURES["confusion"].axes[0].images[0].get_array()
     np.testing.assert_allclose(np.asarray(shares).sum(axis=1), 1.0)
 
 

@@ -44,17 +44,81 @@ def test_quoted_article_numbers_are_the_sources_own():
 
 
 def test_each_article_step_quotes_the_articles_number_for_that_step():
-    quoted = {step[2]: step[4] for step in summary.ARTICLE_STEPS}
-    assert quoted["01_baseline_cnn"] == 69.36 and quoted["04_learning_rate_schedule"] == 86.24
-    assert quoted["05_deeper_plain_networks"] is None and quoted["06_residual_networks"] == 91.55
+    quoted = {step.notebook: (step.article, step.article_metric) for step in summary.ARTICLE_STEPS}
+    assert quoted["01_baseline_cnn"] == (69.36, "test") and quoted["04_learning_rate_schedule"] == (86.24, "test")
+    assert quoted["05_deeper_plain_networks"][0] is None and quoted["06_residual_networks"] == (91.55, "validation")
 
 
-def test_steps_table_shows_recorded_runs_and_marks_missing_ones():
-    record = {"test_accuracy": 0.6936, "train_size": 10, "epochs": 1}
-    write_json_atomically(result_path("quick", "01_baseline_cnn", "baseline"), record)
-    table = summary.steps_markdown(["quick"])
-    lines = table.splitlines()
-    assert lines[0] == "| step | change | article (test) | ours, quick (test) |"
-    assert lines[2].endswith("| 69.36% | 69.36% |")
-    assert lines[3].endswith("| not run |")
-    assert "91.55% (val)" in lines[-1]
+def record(notebook, run, accuracy, train_size=8000, epochs=20, budget="quick", **extra):
+    """Write a minimal recorded run and return it."""
+    payload = {"notebook": notebook, "run": run, "label": run.upper(), "budget": budget, "test_accuracy": accuracy,
+               "train_size": train_size, "epochs": epochs, "wall_time_s": 60.0, "data_source": "JPEG image-folder copy",
+               "finished": f"2026-01-01T00:00:{len(run):02d}+00:00"} | extra
+    write_json_atomically(result_path(budget, notebook, run), payload)
+    return payload
+
+
+def test_runs_compare_only_within_one_budget_network_family_and_training():
+    step3, step4 = record("03_model_improvements", "LRN", 0.68), record("04_learning_rate_schedule", "schedule_2", 0.70)
+    plain = record("05_deeper_plain_networks", "plain8", 0.5, 6000, 8)
+    resnet = record("06_residual_networks", "resnet20", 0.4, 6000, 8)
+    assert summary.comparable(step3, step4)
+    assert not summary.comparable(step4, plain) and "different networks" in summary.why_not_comparable(plain, step4)
+    why = summary.why_not_comparable(plain, step4)
+    assert "different training (6,000 images x 8 epochs vs 8,000 images x 20 epochs)" in why
+    assert summary.why_not_comparable(resnet, plain) == "different networks (ResNets vs plain nets)"
+    assert not summary.comparable(step4, step4 | {"budget": "full"})
+    assert not summary.comparable(step4, step4 | {"epochs": 60})
+    assert not summary.comparable(step4, step4 | {"data_source": "official archive"})
+    assert not summary.comparable(step4, step4 | {"notebook": "07_stuck_at_60_percent"})
+
+
+def test_steps_table_shows_the_best_run_of_a_step_and_marks_missing_ones():
+    record("01_baseline_cnn", "baseline", 0.6936, 10, 1)
+    for run, accuracy in (("resnet20", 0.43), ("resnet32", 0.61), ("resnet56", 0.22)):
+        record("06_residual_networks", run, accuracy, 6000, 8)
+    lines = summary.steps_markdown(["quick"]).splitlines()
+    assert lines[0] == "| step | change | article | ours, quick: run (images x epochs) | ours, quick (test) |"
+    assert lines[2].endswith("| 69.36% (test) | BASELINE (10 x 1) | 69.36% |")
+    assert lines[3].endswith("| not run | - |")
+    assert lines[-1].endswith("| 91.55% (validation) | RESNET32, best of 4 (6,000 x 8) | 61.00% |")
+
+
+def test_gains_only_between_comparable_steps_with_a_footnote_why():
+    for i, (notebook, run) in enumerate((("01_baseline_cnn", "baseline"), ("02_data_augmentation", "crop+flip+whiten"),
+                                         ("03_model_improvements", "LRN"), ("04_learning_rate_schedule", "schedule_2"))):
+        record(notebook, run, 0.55 + 0.05 * i)
+    record("05_deeper_plain_networks", "plain8", 0.5, 6000, 8)
+    record("06_residual_networks", "resnet20", 0.4, 6000, 8)
+    table = summary.gains_markdown("quick")
+    rows = {line.split(" | ")[0][2:]: line.split(" | ") for line in table.splitlines() if line.startswith("| ")}
+    assert rows["1 baseline"][4] == "-" and rows["2 augmentation"][4] == "+5.00" and rows["4 schedule"][4] == "+5.00"
+    assert rows["5 deeper plain"][4] == "- (1)" and rows["6 ResNet"][4] == "- (2)"
+    assert "(1) 5 deeper plain is not compared with 4 schedule: different networks" in table
+    assert "(2) 6 ResNet is not compared with 5 deeper plain: different networks (ResNets vs plain nets)." in table
+
+
+def test_steps_are_named_as_spans_and_trainings_grouped():
+    steps = summary.ARTICLE_STEPS
+    assert summary.step_span(steps[:4]) == "steps 1-4" and summary.step_span(steps[5:]) == "step 6"
+    assert summary.step_span([steps[0], steps[1], steps[3]]) == "steps 1, 2, 4"
+    record("01_baseline_cnn", "baseline", 0.55)
+    record("05_deeper_plain_networks", "plain8", 0.5, 6000, 8)
+    trained = summary.trainings(summary.step_records("quick"))
+    assert trained == "8,000 images x 20 epochs (step 1); 6,000 images x 8 epochs (step 5)"
+
+
+def test_steps_chart_has_bars_per_step_and_no_line_between_steps():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    record("01_baseline_cnn", "baseline", 0.55)
+    record("06_residual_networks", "resnet20", 0.4, 6000, 8)
+    ax = summary.plot_steps(["quick", "full"]).axes[0]
+    assert all(len(set(line.get_xdata())) == 1 for line in ax.lines), "only vertical separators may be lines"
+    legend = [text.get_text() for text in ax.get_legend().get_texts()]
+    assert legend[1] == "article, validation accuracy (step 6)"
+    assert legend[2].startswith("ours, quick, best run of each step") and not any("full" in t for t in legend)
+    assert ax.get_xlabel() and ax.get_ylabel() == "accuracy (%)"
+    heights = sorted(round(bar.get_height(), 2) for bar in ax.patches)
+    assert heights == sorted([69.36, 80.42, 85.72, 86.24, 91.55, 55.0, 40.0])

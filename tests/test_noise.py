@@ -1,0 +1,30 @@
+"""Seed spreads and comparisons against them."""
+
+import pytest
+
+from cifar_helpers.noise import WITHIN_NOISE, compare, seed_spread
+
+
+def record(seed, accuracy, **other):
+    return {"notebook": "02_x", "budget": "quick", "epochs": 20, "train_size": 8000, "params": 10, "label": "base",
+            "seed": seed, "test_accuracy": accuracy, **other}
+
+
+def test_spread_is_highest_minus_lowest():
+    spread = seed_spread([record(0, 0.60), record(1, 0.62), record(2, 0.61)])
+    assert spread.width == pytest.approx(0.02) and spread.mean == pytest.approx(0.61)
+    assert str(spread) == "base, 3 seeds: 60.00%, 62.00%, 61.00%; mean 61.00%, spread 2.00 points"
+
+
+def test_a_difference_counts_only_beyond_the_spread():
+    spread = seed_spread([record(0, 0.60), record(1, 0.62)])
+    assert compare(0.65, 0.62, spread) is True
+    assert compare(0.60, 0.65, spread) is False
+    assert compare(record(3, 0.63), record(4, 0.615), spread) == WITHIN_NOISE
+
+
+def test_records_that_are_not_one_run_are_refused():
+    with pytest.raises(ValueError, match="at least two different seeds"):
+        seed_spread([record(0, 0.6), record(0, 0.61)])
+    with pytest.raises(ValueError, match="not one run"):
+        seed_spread([record(0, 0.6), record(1, 0.61, epochs=8)])
