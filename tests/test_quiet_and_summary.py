@@ -53,7 +53,8 @@ def record(notebook, run, accuracy, train_size=8000, epochs=20, budget="quick", 
     """Write a minimal recorded run and return it."""
     payload = {"notebook": notebook, "run": run, "label": run.upper(), "budget": budget, "test_accuracy": accuracy,
                "train_size": train_size, "epochs": epochs, "wall_time_s": 60.0, "data_source": "JPEG image-folder copy",
-               "finished": f"2026-01-01T00:00:{len(run):02d}+00:00"} | extra
+               "finished": f"2026-01-01T00:00:{len(run):02d}+00:00",
+               "history": {"val_accuracy": [accuracy - 0.01, accuracy]}} | extra
     write_json_atomically(result_path(budget, notebook, run), payload)
     return payload
 
@@ -77,6 +78,7 @@ def test_steps_table_shows_the_best_run_of_a_step_and_marks_missing_ones():
     record("01_baseline_cnn", "baseline", 0.6936, 10, 1)
     for run, accuracy in (("resnet20", 0.43), ("resnet32", 0.61), ("resnet56", 0.22)):
         record("06_residual_networks", run, accuracy, 6000, 8)
+    record("06_residual_networks", "resnet44", 0.70, 6000, 8, history={"val_accuracy": [0.3, 0.4]})  # best test, not best val
     lines = summary.steps_markdown(["quick"]).splitlines()
     assert lines[0] == "| step | change | article | ours, quick: run (images x epochs) | ours, quick (test) |"
     assert lines[2].endswith("| 69.36% (test) | BASELINE (10 x 1) | 69.36% |")
