@@ -78,7 +78,8 @@ def test_readme_block_is_replaced_between_markers():
 
 def test_readme_option_writes_the_steps_and_the_results_tables(tmp_path, monkeypatch):
     record = {"budget": "quick", "notebook": "01_baseline_cnn", "run": "baseline", "label": "baseline",
-              "test_accuracy": 0.5, "epochs": 2, "train_size": 10, "wall_time_s": 3.0, "finished": "2026-01-01T00:00:00+00:00"}
+              "test_accuracy": 0.5, "epochs": 2, "train_size": 10, "wall_time_s": 3.0, "finished": "2026-01-01T00:00:00+00:00",
+              "history": {"val_accuracy": [0.4, 0.5]}}
     write_json_atomically(results_dir() / "quick" / "01_baseline_cnn" / "baseline.json", record)
     readme = tmp_path / "README.md"
     readme.write_text("<!-- steps:start -->\n<!-- steps:end -->\n<!-- results:start -->\n<!-- results:end -->\n")
