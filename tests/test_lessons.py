@@ -1,0 +1,66 @@
+"""Each lesson's direction, pinned from the committed quick-budget records (fails if a re-run turns it)."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from cifar_helpers.noise import compare, seed_spread
+
+QUICK = Path(__file__).resolve().parents[1] / "results" / "quick"
+
+
+def record(notebook, run):
+    """One committed quick-budget record."""
+    return json.loads((QUICK / notebook / f"{run}.json").read_text())
+
+
+def final_loss(notebook, run):
+    """The run's training loss after its last epoch."""
+    return record(notebook, run)["history"]["loss"][-1]
+
+
+SEEDED = {  # family: (notebook, run whose seeds 1 and 2 are recorded as <run>_seed1, <run>_seed2)
+    "01-04": ("02_data_augmentation", "crop+flip+whiten"),
+    "05-06": ("05_deeper_plain_networks", "plain20"),
+    "07": ("07_stuck_at_60_percent", "asker"),
+    "08": ("08_inception_ideas", "reduction_parallel"),
+}
+
+
+def spread_of(family):
+    """The seed spread of the family's representative run."""
+    notebook, run = SEEDED[family]
+    return seed_spread([record(notebook, name) for name in (run, f"{run}_seed1", f"{run}_seed2")])
+
+
+@pytest.mark.parametrize("family", sorted(SEEDED))
+def test_each_family_has_three_seeds_of_one_run(family):
+    spread = spread_of(family)
+    assert len(spread.accuracies) == 3 and spread.width > 0
+
+
+@pytest.mark.parametrize("depth", [20, 32])
+def test_at_equal_depth_the_residual_net_fits_and_tests_better(depth):
+    plain, residual = record("05_deeper_plain_networks", f"plain{depth}"), record("06_residual_networks", f"resnet{depth}")
+    assert final_loss("06_residual_networks", f"resnet{depth}") < final_loss("05_deeper_plain_networks", f"plain{depth}")
+    assert compare(residual, plain, spread_of("05-06")) is True
+
+
+def test_depth_raises_the_plain_nets_training_loss_much_more_than_the_residual_nets():
+    plain = [final_loss("05_deeper_plain_networks", f"plain{d}") for d in (14, 20, 32)]
+    residual = [final_loss("06_residual_networks", f"resnet{d}") for d in (20, 32)]
+    assert plain == sorted(plain), "from 14 layers on, deeper plain nets end with a higher training loss"
+    assert residual[1] - residual[0] < (plain[2] - plain[1]) / 2
+
+
+def test_the_stories_final_network_beats_the_askers_beyond_noise():
+    final, asker = record("07_stuck_at_60_percent", "final"), record("07_stuck_at_60_percent", "asker")
+    assert final["config"]["bn_momentum"] == 0.9
+    assert compare(final, asker, spread_of("07")) is True
+
+
+def test_every_committed_quick_record_names_its_backend_and_data():
+    for path in QUICK.glob("*/*.json"):
+        saved = json.loads(path.read_text())
+        assert saved["backend"] in ("tensorflow", "jax") and saved["data_source"], path.name
