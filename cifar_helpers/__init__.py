@@ -5,6 +5,8 @@ backend is checked first (KERAS_BACKEND: tensorflow, the default, or jax); Tenso
 only when it is the backend.
 """
 
+import os
+
 from .backend import BackendError, check_backend
 from .compile_cache import enable_compilation_cache
 from .quiet import import_tensorflow
@@ -13,6 +15,7 @@ BACKEND = check_backend()
 if BACKEND == "tensorflow":
     import_tensorflow()
 else:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # Keras' preprocessing layers may still load an installed TF
     enable_compilation_cache()
 
 from .augment import (  # noqa: E402
