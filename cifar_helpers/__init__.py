@@ -29,7 +29,7 @@ from .records import load_result, load_results, results_dir  # noqa: E402
 from .training import train_and_record  # noqa: E402
 from .diagnose import read_curves  # noqa: E402
 from .split import Split, load_split, split_validation  # noqa: E402
-from . import inception, models, noise, plots, references, schedules, summary, tables  # noqa: E402
+from . import inception, models, noise, plots, references, schedules, speedrun, summary, tables, tta, whitening  # noqa: E402
 
 __all__ = [
     "BACKEND", "BUDGETS", "BackendError", "BudgetError", "CLASS_NAMES", "Cifar10", "DataError", "InputError",
@@ -37,5 +37,5 @@ __all__ = [
     "budget_settings", "check_backend", "check_images", "check_labels", "data_note", "inception",
     "input_pipeline", "load_cifar10", "load_result", "load_results", "load_split", "models", "noise", "plots",
     "read_curves", "resolve_budget", "references", "results_dir", "schedules", "summary", "tables",
-    "setup_devices", "split_validation", "train_and_record",
+    "setup_devices", "speedrun", "split_validation", "train_and_record", "tta", "whitening",
 ]

@@ -48,15 +48,19 @@ class RandomCropPerImage(layers.Layer):
 
 @keras.saving.register_keras_serializable(package="cifar_helpers")
 class PadAndRandomCrop(layers.Layer):
-    """Zero-pad by `padding` pixels and crop back to the input size at a random offset per image.
+    """Pad by `padding` pixels and crop back to the input size at a random offset per image.
 
-    The ResNet paper's augmentation; at inference the layer is the identity.
+    The ResNet paper's augmentation (zero padding); mode="reflect" mirrors the border instead
+    (the speedrun's 2-pixel translation). At inference the layer is the identity.
     """
 
-    def __init__(self, padding: int = 4, seed=None, **kwargs):
+    def __init__(self, padding: int = 4, seed=None, mode: str = "constant", **kwargs):
         super().__init__(**kwargs)
+        if mode not in ("constant", "reflect"):
+            raise ValueError(f"mode must be 'constant' (zeros) or 'reflect'; got {mode!r}")
         self.padding = padding
         self.seed = seed
+        self.mode = mode
         self.seed_generator = keras.random.SeedGenerator(seed)
 
     def call(self, images, training=None):
@@ -64,7 +68,7 @@ class PadAndRandomCrop(layers.Layer):
             return images
         height, width = images.shape[1], images.shape[2]
         pad = self.padding
-        padded = ops.pad(images, [[0, 0], [pad, pad], [pad, pad], [0, 0]])
+        padded = ops.pad(images, [[0, 0], [pad, pad], [pad, pad], [0, 0]], mode=self.mode)
         batch = ops.shape(images)[0]
         top = keras.random.randint((batch,), 0, 2 * pad + 1, seed=self.seed_generator)
         left = keras.random.randint((batch,), 0, 2 * pad + 1, seed=self.seed_generator)
@@ -74,7 +78,7 @@ class PadAndRandomCrop(layers.Layer):
         return input_shape
 
     def get_config(self):
-        return {**super().get_config(), "padding": self.padding, "seed": self.seed}
+        return {**super().get_config(), "padding": self.padding, "seed": self.seed, "mode": self.mode}
 
 
 @keras.saving.register_keras_serializable(package="cifar_helpers")

@@ -243,3 +243,48 @@ def plot_confidence(probabilities_by_run: dict, labels, bins: int = 20):
     label_axes(rel_ax, "confidence (top-class probability)", "accuracy in that bin")
     legend_outside(fig)
     return fig
+
+
+def plot_filters(kernel, title=None):
+    """The filters of a (h, w, 3, n) conv kernel as small RGB images, each scaled to its own range."""
+    count = kernel.shape[-1]
+    fig, axes = plt.subplots(1, count, figsize=(0.9 * count, 1.6), layout="constrained")
+    for k, ax in enumerate(np.atleast_1d(axes)):
+        patch = kernel[..., k]
+        ax.imshow((patch - patch.min()) / max(np.ptp(patch), 1e-12), interpolation="nearest")
+        ax.set_title(str(k + 1), fontsize=8)
+        ax.set_xticks([])
+        ax.set_yticks([])
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+def plot_rate_by_step(rates, steps_in_epoch: int, title=None):
+    """A schedule's learning rate at every optimizer step, with the epochs marked on a second axis."""
+    fig, ax = plt.subplots(figsize=(7, 3.2), layout="constrained")
+    ax.plot(range(len(rates)), rates, label="learning rate")
+    label_axes(ax, "optimizer step", "learning rate", integer_x=True)
+    top = ax.secondary_xaxis("top", functions=(lambda s: s / steps_in_epoch, lambda e: e * steps_in_epoch))
+    top.set_xlabel("epoch")
+    if title:
+        ax.set_title(title)
+    return fig
+
+
+def plot_ablation(points_lost: dict, spread_points: float, title=None):
+    """Horizontal bars: test-accuracy points lost when each trick is left out, against the seed spread (shaded)."""
+    names = list(points_lost)
+    values = [points_lost[name] for name in names]
+    fig, ax = plt.subplots(figsize=(7.5, 0.45 * len(names) + 1.4), layout="constrained")
+    ax.axvspan(-spread_points, spread_points, color="grey", alpha=0.2, label=f"seed spread (±{spread_points:.2f})")
+    bars = ax.barh(range(len(names)), values, color=["C0" if v > spread_points else "C7" for v in values])
+    ax.bar_label(bars, fmt="%+.2f", fontsize=8, padding=2)
+    ax.set_yticks(range(len(names)), names)
+    ax.invert_yaxis()
+    ax.axvline(0, color="black", linewidth=0.8)
+    label_axes(ax, "test-accuracy points lost without it", "trick left out")
+    if title:
+        ax.set_title(title)
+    legend_outside(fig)
+    return fig

@@ -48,3 +48,31 @@ def sgd_warmup_cosine(epochs: int, steps_in_epoch: int, base_rate: float = 0.1, 
     schedule = keras.optimizers.schedules.CosineDecay(
         initial_learning_rate=0.0, decay_steps=max(1, total - warmup), warmup_target=base_rate, warmup_steps=warmup)
     return keras.optimizers.SGD(learning_rate=schedule, momentum=0.9, nesterov=True)
+
+
+@keras.saving.register_keras_serializable(package="cifar_helpers")
+class Triangle(keras.optimizers.schedules.LearningRateSchedule):
+    """airbench's short triangle: from start * peak up to peak over the first `rise` of the steps, then a
+    straight line down to end * peak at the last step. Sized in optimizer steps, like every Keras schedule.
+    """
+
+    def __init__(self, peak: float, total_steps: int, rise: float = 0.23, start: float = 0.2, end: float = 0.07):
+        if total_steps < 2:
+            raise ValueError(f"a triangle needs at least 2 steps; got total_steps={total_steps}")
+        self.peak, self.total_steps, self.rise, self.start, self.end = peak, int(total_steps), rise, start, end
+        self.top = max(1, int(total_steps * rise))
+
+    def __call__(self, step):
+        step = keras.ops.cast(step, "float32")
+        up = self.start + (1.0 - self.start) * step / self.top
+        down = 1.0 + (self.end - 1.0) * (step - self.top) / max(1, self.total_steps - self.top)
+        return self.peak * keras.ops.where(step < self.top, up, keras.ops.maximum(down, self.end))
+
+    def mean_factor(self) -> float:
+        """The average of the rate over the run, as a fraction of the peak (for a constant-rate comparison)."""
+        rates = keras.ops.convert_to_numpy(self(keras.ops.arange(self.total_steps)))
+        return float(rates.mean() / self.peak)
+
+    def get_config(self):
+        return {"peak": self.peak, "total_steps": self.total_steps, "rise": self.rise, "start": self.start,
+                "end": self.end}

@@ -76,7 +76,7 @@ def reuse(record: dict, model, weights: Path, needs_model: bool):
 
 def train_and_record(build_model, split, *, notebook: str, run: str, budget: str, epochs: int,
                      batch_size: int = 128, strategy=None, seed: int = 0, callbacks=(),
-                     label=None, config=None, needs_model: bool = False):
+                     label=None, config=None, needs_model: bool = False, scores=None):
     """Build (seeded, inside the strategy), fit, test and record one run; return (record, model).
 
     A record of the same run with the same budget, settings, backend and data source is reused
@@ -84,6 +84,7 @@ def train_and_record(build_model, split, *, notebook: str, run: str, budget: str
     machine kept its weights, else None (needs_model=True then trains again). An interrupted fit
     resumes from its last finished epoch. config: the settings that define the run (recorded).
     Labels are fed one-hot when the model's loss needs them (label smoothing), else as integers.
+    scores: a function (model, split) -> {name: value} of extra test scores to record (e.g. tta.tta_scores).
     """
     scope = strategy.scope() if strategy is not None else contextlib.nullcontext()
     keras.utils.set_random_seed(seed)
@@ -103,7 +104,7 @@ def train_and_record(build_model, split, *, notebook: str, run: str, budget: str
         if reused is not None:
             return reused
     record, model = fit_and_test(model, split, folder, wanted, epochs=epochs, batch_size=batch_size, seed=seed,
-                                 callbacks=callbacks)
+                                 callbacks=callbacks, scores=scores)
     record = {"notebook": notebook, "run": run, "label": label or run, **record,
               "device": placement_line(strategy),
               "finished": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")}
@@ -113,7 +114,8 @@ def train_and_record(build_model, split, *, notebook: str, run: str, budget: str
     return record, model
 
 
-def fit_and_test(model, split, folder: Path, wanted: dict, *, epochs: int, batch_size: int, seed: int, callbacks):
+def fit_and_test(model, split, folder: Path, wanted: dict, *, epochs: int, batch_size: int, seed: int, callbacks,
+                 scores=None):
     """Fit with a per-epoch backup (resuming one left by an interrupted sitting), test, keep the final weights."""
     num_classes = len(split.class_names) if wants_one_hot(model) else None
     train = make_batches(*split.train, batch_size, shuffle=True, seed=seed, num_classes=num_classes)
@@ -130,11 +132,13 @@ def fit_and_test(model, split, folder: Path, wanted: dict, *, epochs: int, batch
     backup = keras.callbacks.BackupAndRestore(str(folder / "backup"), delete_checkpoint=True)
     model.fit(train, validation_data=val, epochs=epochs, verbose=2, shuffle=False,
               callbacks=[backup, log, *callbacks])  # the batches already reshuffle every epoch
-    scores = model.evaluate(test, verbose=0, return_dict=True)
+    tested = model.evaluate(test, verbose=0, return_dict=True)
+    extra = {name: float(value) for name, value in (scores(model, split) if scores else {}).items()}
     model.save_weights(folder / "final.weights.h5")
     (folder / "epochs.json").unlink()
     wall = log.seconds()
-    record = {**wanted, "test_accuracy": float(scores["accuracy"]), "test_loss": float(scores["loss"]),
+    record = {**wanted, "test_accuracy": float(tested["accuracy"]), "test_loss": float(tested["loss"]), **extra,
               "history": log.history(), "wall_time_s": round(wall, 1),
-              "seconds_per_epoch": round(wall / max(epochs, 1), 1)}
+              "seconds_per_epoch": round(wall / max(epochs, 1), 1),
+              "epoch_seconds": [round(entry["seconds"], 2) for entry in log.entries]}
     return record, model

@@ -114,3 +114,9 @@ def test_shuffled_batches_cover_every_image_once_per_epoch():
     batches = make_batches(images, np.arange(10), batch_size=4, shuffle=True, seed=1)
     seen = np.concatenate([keras.ops.convert_to_numpy(y) for _, y in batches])
     assert sorted(seen.tolist()) == list(range(10)) and seen.tolist() != list(range(10))
+
+
+def test_extra_scores_and_epoch_times_are_recorded(split):
+    record, _ = train(split, scores=lambda model, data: {"test_accuracy_probe": len(data.y_test) / 100})
+    assert record["test_accuracy_probe"] == pytest.approx(len(split.y_test) / 100)
+    assert len(record["epoch_seconds"]) == 2 and sum(record["epoch_seconds"]) == pytest.approx(record["wall_time_s"], abs=0.1)

@@ -1,0 +1,238 @@
+"""Notebook 10's speedrun: airbench94's network and training recipe (Keller Jordan, 2024), in Keras 3.
+
+Every trick is one of the collection's lessons pushed further, and each can be left out by name
+(`without=`) for the ablation:
+
+- whitening: a frozen first convolution that whitens 2x2 patches (02's whitening, done right; whitening.py)
+- dirac: convolutions start as the identity on their first channels (06's shortcuts without the shortcut)
+- batchnorm: batch norm without a scale, its bias learning 64x faster (03's batch norm, tuned)
+- triangle: Nesterov SGD on a short warm-up-then-decay triangle, with weight decay (04's schedules)
+- label_smoothing: targets 0.8 / 0.02 instead of 1 / 0 (08)
+- alternating_flip: each image mirrored on every other epoch, not at random (02's flips)
+- translate: shifts of up to 2 pixels, the border reflected (02's crops)
+- lookahead: the weights pulled back to their moving average every 5 steps, harder as training ends
+- tta: test-time augmentation, the prediction averaged over mirrored and shifted copies (tta.py)
+"""
+
+import math
+
+import keras
+import numpy as np
+from keras import layers, ops
+
+from .augment import PadAndRandomCrop
+from .checks import flat_layers
+from .schedules import Triangle
+from .training import train_and_record
+from .tta import tta_scores
+from .whitening import whitening_kernel
+
+TRICKS = ("whitening", "dirac", "batchnorm", "triangle", "label_smoothing", "alternating_flip", "translate",
+          "lookahead", "tta")
+
+# airbench94's hyperparameters (legacy/airbench94.py), in its "decoupled" units: lr and weight decay per
+# 1024 examples, independent of the momentum.
+AIRBENCH94 = {"widths": (64, 256, 256), "epochs": 9.9, "batch_size": 1024, "lr": 11.5, "momentum": 0.85,
+              "weight_decay": 0.0153, "bias_scaler": 64.0, "label_smoothing": 0.2, "batchnorm_momentum": 0.6,
+              "logit_scale": 1 / 9, "translate": 2, "lookahead_every": 5, "lookahead_decay": 0.95,
+              "whitening_images": 5000}
+
+
+def keras_rate_and_decay(lr: float, weight_decay: float, momentum: float, batch_size: int):
+    """airbench's decoupled (lr, weight decay) as Keras SGD's rate and an L2 factor added to the gradient.
+
+    airbench sums the loss over the batch and divides lr by 1024 * (1 + 1 / (1 - momentum)); Keras
+    averages it, so the same steps need a rate batch_size times larger. Its weight decay, added to
+    the summed gradient as wd * batch_size / lr * w, becomes (wd / lr) * w on the averaged one.
+    """
+    kilostep = 1024 * (1 + 1 / (1 - momentum))
+    return lr * batch_size / kilostep, weight_decay / lr
+
+
+def torch_default_init(seed=None):
+    """PyTorch's default conv/linear init, uniform within +-1/sqrt(fan_in), which airbench keeps."""
+    return keras.initializers.VarianceScaling(scale=1 / 3, mode="fan_in", distribution="uniform", seed=seed)
+
+
+@keras.saving.register_keras_serializable(package="cifar_helpers")
+class PartialDirac(keras.initializers.Initializer):
+    """A conv kernel whose first min(in, out) filters pass input channel i unchanged to output i (centre tap 1,
+    all else 0); the remaining filters get PyTorch's default uniform init. A block so initialised starts as
+    (nearly) the identity, as a residual block does, but with no shortcut."""
+
+    def __init__(self, seed=None):
+        self.seed = seed
+
+    def __call__(self, shape, dtype=None):
+        height, width, inputs, outputs = shape
+        kernel = torch_default_init(self.seed)(shape, dtype=dtype)
+        count = min(inputs, outputs)
+        identity = np.zeros((height, width, inputs, count), dtype="float32")
+        identity[height // 2, width // 2, np.arange(count), np.arange(count)] = 1.0
+        return ops.concatenate([ops.cast(identity, kernel.dtype), kernel[..., count:]], axis=-1)
+
+    def get_config(self):
+        return {"seed": self.seed}
+
+
+@keras.saving.register_keras_serializable(package="cifar_helpers")
+class AlternatingFlip(layers.Layer):
+    """While training, mirror the whole batch on odd epochs and leave it as it is on even ones, so every image is
+    seen both ways in turn (FlipOnOddEpochs tells the layer the epoch). The identity at inference."""
+
+    def build(self, input_shape):
+        self.odd_epoch = self.add_weight(name="odd_epoch", shape=(), initializer="zeros", trainable=False)
+
+    def call(self, images, training=None):
+        if not training:
+            return images
+        return ops.where(self.odd_epoch > 0.5, ops.flip(images, axis=2), images)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+
+class FlipOnOddEpochs(keras.callbacks.Callback):
+    """Tell every AlternatingFlip layer of the model whether the epoch starting now is odd (0-based)."""
+
+    def on_epoch_begin(self, epoch, logs=None):
+        flips = [layer for layer in flat_layers(self.model) if isinstance(layer, AlternatingFlip)]
+        if not flips:
+            raise ValueError("FlipOnOddEpochs was given a model without an AlternatingFlip layer; drop the callback "
+                             "or build the model with the alternating flip.")
+        for layer in flips:
+            layer.odd_epoch.assign(float(epoch % 2))
+
+
+class SpeedrunSGD(keras.optimizers.SGD):
+    """Nesterov SGD as airbench runs it: L2 weight decay inside the gradient (so it rides the momentum), a
+    `fast_scale` times larger rate (same decay) for the variables named in `fast_paths` (batch-norm biases),
+    and optional lookahead: Keras' EMA of the weights, written back into the model every `lookahead_every`
+    steps, with a pull that grows as training ends (per-step momentum decay * (step / total_steps) ** 0.6,
+    so each 5-step pull is airbench's decay ** 5 * progress ** 3)."""
+
+    def __init__(self, learning_rate, *, momentum: float, l2: float, fast_paths=(), fast_scale: float = 1.0,
+                 lookahead_every=None, lookahead_decay: float = 0.95, total_steps: int = 1, **kwargs):
+        super().__init__(learning_rate=learning_rate, momentum=momentum, nesterov=True,
+                         use_ema=bool(lookahead_every), ema_momentum=lookahead_decay,
+                         ema_overwrite_frequency=lookahead_every or None, **kwargs)
+        self.l2, self.fast_paths, self.fast_scale = l2, frozenset(fast_paths), fast_scale
+        self.total_steps = max(1, int(total_steps))
+        self.fast_indices = frozenset()
+
+    def build(self, variables):
+        super().build(variables)
+        # TensorFlow hands update_step its own variables (no Keras path): find them by index instead.
+        self.fast_indices = frozenset(self._get_variable_index(v) for v in variables if v.path in self.fast_paths)
+
+    def update_step(self, gradient, variable, learning_rate):
+        scale = self.fast_scale if self._get_variable_index(variable) in self.fast_indices else 1.0
+        gradient = ops.add(ops.cast(gradient, variable.dtype), ops.multiply(variable, self.l2 / scale))
+        super().update_step(gradient, variable, ops.multiply(learning_rate, scale))
+
+    def _update_model_variables_moving_average(self, trainable_variables):
+        """Keras' EMA update, with airbench's growing pull instead of a fixed momentum (Keras has no hook for it)."""
+        progress = ops.minimum(ops.cast(self.iterations, "float32") / self.total_steps, 1.0)
+        momentum = self.ema_momentum * ops.power(progress, 0.6)
+        for variable, average in zip(trainable_variables, self._model_variables_moving_average):
+            if average is not None:
+                pull = ops.cast(momentum, variable.dtype)
+                average.assign(pull * average + (1 - pull) * variable)
+
+    def get_config(self):
+        return {**super().get_config(), "l2": self.l2, "fast_paths": sorted(self.fast_paths),
+                "fast_scale": self.fast_scale, "total_steps": self.total_steps}
+
+
+def check_tricks(without) -> tuple:
+    """The tricks to leave out, checked against TRICKS."""
+    without = tuple(without)
+    unknown = [name for name in without if name not in TRICKS]
+    if unknown:
+        raise ValueError(f"unknown trick(s) {unknown}; choose from {', '.join(TRICKS)}")
+    return without
+
+
+def conv_group(x, filters: int, dirac: bool, batchnorm_trick: bool, momentum: float):
+    """conv 3x3 -> max-pool 2 -> BN -> GELU -> conv 3x3 -> BN -> GELU: one of the network's three blocks."""
+    def norm():
+        return layers.BatchNormalization(momentum=momentum, epsilon=1e-12, scale=not batchnorm_trick)
+
+    def conv():
+        return layers.Conv2D(filters, 3, padding="same", use_bias=False,
+                             kernel_initializer=PartialDirac() if dirac else torch_default_init())
+    x = layers.Activation("gelu")(norm()(layers.MaxPooling2D(2)(conv()(x))))
+    return layers.Activation("gelu")(norm()(conv()(x)))
+
+
+def channel_stats(images):
+    """Per-channel mean and variance of uint8 images (for the Normalization layer and the whitening)."""
+    pixels = np.asarray(images, dtype="float64").reshape(-1, images.shape[-1])
+    return pixels.mean(axis=0), pixels.var(axis=0)
+
+
+def speedrun_net(train_images, widths=AIRBENCH94["widths"], without=(), hyp=AIRBENCH94, name="speedrun"):
+    """The network: per-channel normalisation, the two augmentations, a 2x2 whitening conv (24 filters) and GELU,
+    three conv groups of `widths`, global max-pooling, a linear layer and logits scaled by 1/9."""
+    without = check_tricks(without)
+    mean, variance = channel_stats(train_images)
+    inputs = keras.Input((32, 32, 3))
+    x = layers.Normalization(mean=mean, variance=variance)(inputs)
+    x = AlternatingFlip()(x) if "alternating_flip" not in without else layers.RandomFlip("horizontal")(x)
+    x = PadAndRandomCrop(hyp["translate"], mode="reflect")(x) if "translate" not in without else x
+    whiten = layers.Conv2D(24, 2, padding="valid", kernel_initializer=torch_default_init(), name="whiten")
+    x = layers.Activation("gelu")(whiten(x))
+    for filters in widths:
+        x = conv_group(x, filters, "dirac" not in without, "batchnorm" not in without, hyp["batchnorm_momentum"])
+    x = layers.Dense(10, use_bias=False, kernel_initializer=torch_default_init())(layers.GlobalMaxPooling2D()(x))
+    outputs = layers.Rescaling(hyp["logit_scale"], dtype="float32", name="logits")(x)
+    model = keras.Model(inputs, outputs, name=name)
+    if "whitening" not in without:
+        normalised = (np.asarray(train_images[:hyp["whitening_images"]], "float64") - mean) / np.sqrt(variance)
+        whiten.kernel.assign(whitening_kernel(normalised))
+        whiten.kernel.trainable = False  # frozen; its bias still trains
+    return model
+
+
+def speedrun_optimizer(model, total_steps: int, batch_size: int, without=(), hyp=AIRBENCH94):
+    """SpeedrunSGD with airbench's settings for `model`: the triangle (or its average as a constant rate),
+    the batch-norm biases' 64x rate, lookahead."""
+    without = check_tricks(without)
+    rate, l2 = keras_rate_and_decay(hyp["lr"], hyp["weight_decay"], hyp["momentum"], batch_size)
+    schedule = Triangle(rate, total_steps)
+    learning_rate = schedule if "triangle" not in without else rate * schedule.mean_factor()
+    fast = [] if "batchnorm" in without else [layer.beta.path for layer in flat_layers(model)
+                                              if isinstance(layer, layers.BatchNormalization)]
+    return SpeedrunSGD(learning_rate, momentum=hyp["momentum"], l2=l2, fast_paths=fast, fast_scale=hyp["bias_scaler"],
+                       lookahead_every=None if "lookahead" in without else hyp["lookahead_every"],
+                       lookahead_decay=hyp["lookahead_decay"], total_steps=total_steps)
+
+
+def speedrun_model(train_images, epochs: int, batch_size: int, widths=AIRBENCH94["widths"], without=(),
+                   hyp=AIRBENCH94):
+    """The compiled speedrun model for `epochs` over `train_images` at `batch_size`, tricks in `without` left out."""
+    model = speedrun_net(train_images, widths, without, hyp)
+    total_steps = epochs * math.ceil(len(train_images) / batch_size)
+    smoothing = 0.0 if "label_smoothing" in without else hyp["label_smoothing"]
+    model.compile(optimizer=speedrun_optimizer(model, total_steps, batch_size, without, hyp),
+                  loss=keras.losses.CategoricalCrossentropy(from_logits=True, label_smoothing=smoothing),
+                  metrics=[keras.metrics.CategoricalAccuracy(name="accuracy")])
+    return model
+
+
+def speedrun_callbacks(without=()):
+    """The callbacks the recipe needs: the epoch counter of the alternating flip."""
+    return [] if "alternating_flip" in check_tricks(without) else [FlipOnOddEpochs()]
+
+
+def train_speedrun(split, *, notebook: str, run: str, budget: str, epochs: int, batch_size: int, widths,
+                   without=(), seed: int = 0, strategy=None, label=None, hyp=AIRBENCH94):
+    """Train, test (plain and with TTA: tta.tta_scores) and record one speedrun; return (record, model)."""
+    without = check_tricks(without)
+    config = {"recipe": "airbench94", "widths": list(widths), "without": sorted(without), "hyp": dict(hyp)}
+
+    def build():
+        return speedrun_model(split.x_train, epochs, batch_size, widths, without, hyp)
+    return train_and_record(build, split, notebook=notebook, run=run, budget=budget, epochs=epochs,
+                            batch_size=batch_size, strategy=strategy, seed=seed, label=label, config=config,
+                            callbacks=speedrun_callbacks(without), scores=tta_scores)
