@@ -1,11 +1,11 @@
 """Plumbing for the notebooks of "Raising CIFAR-10 accuracy, step by step".
 
 Each notebook imports this package as `ch` and then shows only the change it teaches. The Keras
-backend is checked first (KERAS_BACKEND: tensorflow, the default, or jax); TensorFlow is imported
-only when it is the backend.
+backend is checked first (KERAS_BACKEND: tensorflow, the default, or jax); TensorFlow, when installed,
+is imported quietly (on JAX too: Keras' set_random_seed would import it anyway, with its log lines).
 """
 
-import os
+import importlib.util
 
 from .backend import BackendError, check_backend
 from .compile_cache import enable_compilation_cache
@@ -15,7 +15,10 @@ BACKEND = check_backend()
 if BACKEND == "tensorflow":
     import_tensorflow()
 else:
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # Keras' preprocessing layers may still load an installed TF
+    # keras.utils.set_random_seed and some preprocessing layers import an installed TensorFlow even on other
+    # backends, and its start-up lines ignore TF_CPP_MIN_LOG_LEVEL: import it here, once, quietly.
+    if importlib.util.find_spec("tensorflow") is not None:
+        import_tensorflow()
     enable_compilation_cache()
 
 from .augment import (  # noqa: E402

@@ -139,6 +139,13 @@ class SpeedrunSGD(keras.optimizers.SGD):
                 pull = ops.cast(momentum, variable.dtype)
                 average.assign(pull * average + (1 - pull) * variable)
 
+    def _overwrite_model_variables_with_average_value(self, trainable_variables):
+        """Keras' write-back of the averages, each a copy: on JAX, the weights written back at the end of fit
+        would otherwise share their buffers with the averages, and the next evaluate would free them."""
+        for variable, average in zip(trainable_variables, self._model_variables_moving_average):
+            if average is not None:
+                variable.assign(ops.copy(average))
+
     def get_config(self):
         return {**super().get_config(), "l2": self.l2, "fast_paths": sorted(self.fast_paths),
                 "fast_scale": self.fast_scale, "total_steps": self.total_steps}
@@ -188,7 +195,8 @@ def speedrun_net(train_images, widths=AIRBENCH94["widths"], without=(), hyp=AIRB
     outputs = layers.Rescaling(hyp["logit_scale"], dtype="float32", name="logits")(x)
     model = keras.Model(inputs, outputs, name=name)
     if "whitening" not in without:
-        normalised = (np.asarray(train_images[:hyp["whitening_images"]], "float64") - mean) / np.sqrt(variance)
+        normalised = (np.asarray(train_images[:hyp["whitening_images"]], "float64") - mean) / np.sqrt(
+            variance).clip(keras.backend.epsilon())  # as the Normalization layer: no division by zero
         whiten.kernel.assign(whitening_kernel(normalised))
         whiten.kernel.trainable = False  # frozen; its bias still trains
     return model
