@@ -283,6 +283,8 @@ def plot_ablation(points_lost: dict, spread_points: float, title=None):
     ax.set_yticks(range(len(names)), names)
     ax.invert_yaxis()
     ax.axvline(0, color="black", linewidth=0.8)
+    room = 0.12 * (max(values + [spread_points]) - min(values + [-spread_points]))  # for the bar labels
+    ax.set_xlim(min(values + [-spread_points]) - room, max(values + [spread_points]) + room)
     label_axes(ax, "test-accuracy points lost without it", "trick left out")
     if title:
         ax.set_title(title)

@@ -36,8 +36,8 @@ def recorded_numbers(budget):
     """Every percentage a recorded run of this budget can be quoted as (2 decimals), and every gap between two tests."""
     numbers, tests = set(), []
     for record in load_results(budget):
-        tests.append(100 * record["test_accuracy"])
         scores = [value for key, value in record.items() if key.startswith("test_accuracy")]  # + TTA scores (10)
+        tests += [100 * score for score in scores]
         values = scores + [v for key in ("accuracy", "val_accuracy") for v in record["history"].get(key, [])]
         numbers |= {round(100 * v, 2) for v in values}
     gaps = {round(abs(a - b), 2) for a in tests for b in tests}

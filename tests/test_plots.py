@@ -210,3 +210,23 @@ def test_bars_show_article_numbers_beside_ours():
 def test_class_balance_counts():
     fig = plots.plot_class_balance({"train": fake_labels(50)}, CLASS_NAMES)
     assert [p.get_height() for p in fig.axes[0].patches] == [5] * 10
+
+
+def test_ablation_bars_leave_room_for_every_label_and_shade_the_spread():
+    fig = plots.plot_ablation({"dirac": 6.6, "flip": -0.5, "tta": 1.3}, 0.35)
+    ax = fig.axes[0]
+    assert ax.get_xlabel() and ax.get_ylabel() and [t.get_text() for t in ax.get_yticklabels()] == ["dirac", "flip", "tta"]
+    left, right = ax.get_xlim()
+    assert left < -0.5 - 0.5 and right > 6.6 + 0.5  # negative and positive bar labels sit inside the axes
+    assert fig.legends and "seed spread" in fig.legends[0].get_texts()[0].get_text()
+    matplotlib.pyplot.close(fig)
+
+
+def test_filters_get_one_panel_each_and_the_schedule_plot_counts_steps_and_epochs():
+    filters = plots.plot_filters(np.random.default_rng(0).normal(size=(2, 2, 3, 5)))
+    assert len(filters.axes) == 5
+    fig = plots.plot_rate_by_step(np.linspace(0.1, 1, 20), steps_in_epoch=5)
+    labels = {fig.axes[0].get_xlabel(), fig.axes[0].get_ylabel()} | {ax.get_xlabel() for ax in fig.axes[0].child_axes}
+    assert {"optimizer step", "learning rate", "epoch"} <= labels
+    matplotlib.pyplot.close(filters)
+    matplotlib.pyplot.close(fig)
