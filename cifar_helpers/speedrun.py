@@ -7,7 +7,7 @@ Every trick is one of the collection's lessons pushed further, and each can be l
 - dirac: convolutions start as the identity on their first channels (06's shortcuts without the shortcut)
 - batchnorm: batch norm without a scale, its bias learning 64x faster (03's batch norm, tuned)
 - triangle: Nesterov SGD on a short warm-up-then-decay triangle, with weight decay (04's schedules)
-- label_smoothing: targets 0.8 / 0.02 instead of 1 / 0 (08)
+- label_smoothing: targets 0.82 / 0.02 instead of 1 / 0 (08)
 - alternating_flip: each image mirrored on every other epoch, not at random (02's flips)
 - translate: shifts of up to 2 pixels, the border reflected (02's crops)
 - lookahead: the weights pulled back to their moving average every 5 steps, harder as training ends
