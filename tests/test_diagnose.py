@@ -66,3 +66,27 @@ def test_recorded_batch_norm_runs_are_read_as_batch_norm_lag(run):
 def test_recorded_runs_without_the_lag_keep_their_reading(run, verdict):
     record = json.loads((RECORDED_07 / f"{run}.json").read_text())
     assert read_curves(record).verdict.startswith(verdict), run
+
+
+def test_gradient_norms_agree_with_a_finite_difference_on_this_backend():
+    import keras
+    import numpy as np
+
+    from cifar_helpers import diagnose
+
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((8, 8, 3)), keras.layers.Conv2D(2, 3, use_bias=False),
+                              keras.layers.GlobalAveragePooling2D(), keras.layers.Dense(10, activation="softmax")])
+    images = np.random.default_rng(0).normal(size=(4, 8, 8, 3)).astype("float32")
+    labels = np.arange(4) % 10
+    gradient = keras.ops.convert_to_numpy(diagnose.loss_gradients(model, images, labels)[0])
+    kernel = model.trainable_variables[0]
+    start, step = keras.ops.convert_to_numpy(kernel), np.zeros(kernel.shape, "float32")
+    step[1, 1, 0, 0] = 1e-2
+    losses = []
+    for sign in (1, -1):
+        kernel.assign(start + sign * step)
+        losses.append(float(keras.ops.convert_to_numpy(diagnose.batch_loss(model, images, labels))))
+    kernel.assign(start)
+    assert gradient[1, 1, 0, 0] == pytest.approx((losses[0] - losses[1]) / 2e-2, rel=0.05, abs=1e-4)
+    assert diagnose.conv_gradient_norms(model, images, labels) == pytest.approx([np.linalg.norm(gradient)], rel=1e-5)
