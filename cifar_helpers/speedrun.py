@@ -178,6 +178,13 @@ def channel_stats(images):
     return pixels.mean(axis=0), pixels.var(axis=0)
 
 
+def whitening_sample(train_images, count: int = AIRBENCH94["whitening_images"]) -> np.ndarray:
+    """The first `count` training images normalised per channel, as the network's Normalization layer sees them."""
+    mean, variance = channel_stats(train_images)
+    scale = np.sqrt(variance).clip(keras.backend.epsilon())  # as the Normalization layer: no division by zero
+    return (np.asarray(train_images[:count], "float64") - mean) / scale
+
+
 def speedrun_net(train_images, widths=AIRBENCH94["widths"], without=(), hyp=AIRBENCH94, name="speedrun"):
     """The network: per-channel normalisation, the two augmentations, a 2x2 whitening conv (24 filters) and GELU,
     three conv groups of `widths`, global max-pooling, a linear layer and logits scaled by 1/9."""
@@ -195,9 +202,7 @@ def speedrun_net(train_images, widths=AIRBENCH94["widths"], without=(), hyp=AIRB
     outputs = layers.Rescaling(hyp["logit_scale"], dtype="float32", name="logits")(x)
     model = keras.Model(inputs, outputs, name=name)
     if "whitening" not in without:
-        normalised = (np.asarray(train_images[:hyp["whitening_images"]], "float64") - mean) / np.sqrt(
-            variance).clip(keras.backend.epsilon())  # as the Normalization layer: no division by zero
-        whiten.kernel.assign(whitening_kernel(normalised))
+        whiten.kernel.assign(whitening_kernel(whitening_sample(train_images, hyp["whitening_images"])))
         whiten.kernel.trainable = False  # frozen; its bias still trains
     return model
 
