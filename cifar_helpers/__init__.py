@@ -9,7 +9,7 @@ import importlib.util
 
 from .backend import BackendError, check_backend
 from .compile_cache import enable_compilation_cache
-from .quiet import import_tensorflow
+from .quiet import hide_jax_int64_warning, import_tensorflow
 
 BACKEND = check_backend()
 if BACKEND == "tensorflow":
@@ -19,6 +19,7 @@ else:
     # backends, and its start-up lines ignore TF_CPP_MIN_LOG_LEVEL: import it here, once, quietly.
     if importlib.util.find_spec("tensorflow") is not None:
         import_tensorflow()
+    hide_jax_int64_warning()  # newer JAX releases warn at every fit; harmless
     enable_compilation_cache()
 
 from .augment import (  # noqa: E402

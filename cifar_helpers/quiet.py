@@ -30,3 +30,10 @@ def import_tensorflow():
 
         tensorflow.config.list_physical_devices()  # CUDA probing logs happen here
     return tensorflow
+
+
+def hide_jax_int64_warning():
+    """Hide JAX's "int64 ... truncated to int32" warning: Keras asks for int64 step counters, which JAX keeps as int32."""
+    import warnings
+
+    warnings.filterwarnings("ignore", message=r"Explicitly requested dtype int64", category=UserWarning)

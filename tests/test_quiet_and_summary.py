@@ -19,6 +19,19 @@ def test_stderr_is_silenced_only_inside_the_block():
     assert "hidden" not in done.stderr and "shown" in done.stderr
 
 
+def test_only_jaxs_int64_truncation_warning_is_hidden():
+    import warnings
+
+    from cifar_helpers.quiet import hide_jax_int64_warning
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        hide_jax_int64_warning()
+        warnings.warn("Explicitly requested dtype int64 requested in ShapeDtypeStruct is not available", UserWarning)
+        warnings.warn("something else", UserWarning)
+    assert [str(w.message) for w in caught] == ["something else"]
+
+
 def test_log_level_is_set_unless_the_user_chose_one():
     pytest.importorskip("tensorflow")
     script = "import os, cifar_helpers; print(os.environ['TF_CPP_MIN_LOG_LEVEL'])"
