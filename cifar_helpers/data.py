@@ -5,6 +5,7 @@ import os
 import pickle
 import tarfile
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -190,10 +191,16 @@ def image_files(folder: Path):
     return sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
 
 
-def read_image_split(folder: Path, expected_count: int):
-    """Decode <folder>/<class>/* into uint8 NHWC arrays, checking classes and count."""
+def decode_image(path: Path) -> np.ndarray:
+    """One image file as a uint8 height x width x 3 (RGB) array."""
     from PIL import Image
 
+    with Image.open(path) as image:
+        return np.asarray(image.convert("RGB"))
+
+
+def read_image_split(folder: Path, expected_count: int):
+    """Decode <folder>/<class>/* into uint8 NHWC arrays, checking classes and count."""
     if not folder.is_dir():
         raise DataError(f"{folder} is missing: an image-folder copy needs train/ and test/. {HOW_TO_FIX}")
     present = {p.name for p in folder.iterdir() if p.is_dir()}
@@ -213,12 +220,11 @@ def read_image_split(folder: Path, expected_count: int):
             f"(per class: {counts}). The copy is incomplete: re-extract it."
         )
     images = np.empty((len(files), 32, 32, 3), dtype=np.uint8)
-    for i, (_, path) in enumerate(files):
-        with Image.open(path) as image:
-            pixels = np.asarray(image.convert("RGB"))
-        if pixels.shape != (32, 32, 3):
-            raise DataError(f"{path} is {pixels.shape[1]}x{pixels.shape[0]}, not 32x32: not a CIFAR-10 image.")
-        images[i] = pixels
+    with ThreadPoolExecutor(max_workers=min(8, os.cpu_count() or 1)) as pool:  # Pillow decodes outside the GIL
+        for i, ((_, path), pixels) in enumerate(zip(files, pool.map(decode_image, [path for _, path in files]))):
+            if pixels.shape != (32, 32, 3):
+                raise DataError(f"{path} is {pixels.shape[1]}x{pixels.shape[0]}, not 32x32: not a CIFAR-10 image.")
+            images[i] = pixels
     labels = np.array([label for label, _ in files], dtype=np.int64)
     return images, labels
 

@@ -114,6 +114,22 @@ def train_and_record(build_model, split, *, notebook: str, run: str, budget: str
     return record, model
 
 
+def train_more_seeds(build_model, split, first: dict, *, seeds=(1, 2), strategy=None, **options) -> list:
+    """`first` (a recorded run) trained again with each of `seeds`, as <run>_seed<N>; returns [first, *those records].
+
+    Everything else (notebook, budget, label, epochs, batch size, config) is taken from `first`, so the
+    runs differ only in their seed: what noise.seed_spread needs.
+    """
+    if first["seed"] in seeds:
+        raise ValueError(f"seeds {tuple(seeds)} include the first run's own seed {first['seed']}; pick others")
+    return [first] + [
+        train_and_record(build_model, split, notebook=first["notebook"], run=f"{first['run']}_seed{seed}",
+                         label=first["label"], budget=first["budget"], epochs=first["epochs"],
+                         batch_size=first["batch_size"], strategy=strategy, seed=seed, config=first["config"],
+                         **options)[0]
+        for seed in seeds]
+
+
 def fit_and_test(model, split, folder: Path, wanted: dict, *, epochs: int, batch_size: int, seed: int, callbacks,
                  scores=None):
     """Fit with a per-epoch backup (resuming one left by an interrupted sitting), test, keep the final weights."""

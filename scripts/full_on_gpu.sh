@@ -6,12 +6,13 @@
 # Needs beside the project (both ignored by git; see "A GPU machine without internet" in README.md):
 #   .wheels/                     bash ../shared/offline-wheels/build.sh .wheels
 #   data/cifar10-jpeg.tar.xz     a copy of the CIFAR-10 archive
-# Notebooks run one by one, in the order given; one that fails (e.g. it needs an earlier notebook's
+# Notebooks run one by one, in the order given, into runs/<budget>/ (the committed ones stay as they
+# are: their prose quotes the quick runs); one that fails (e.g. it needs an earlier notebook's
 # records) does not stop the next. Training stops after MINUTES: runs recorded by then are kept, and
 # a later call reuses them (each run is recorded as soon as it finishes). Everything recorded or
 # executed goes into one archive, $OUT/full.tgz (./gpu-out/full.tgz when OUT is unset), with the
 # log: unpack it in the project root.
-# BUDGET=smoke rehearses the whole script on a CPU (executed copies then go to runs/smoke/).
+# BUDGET=smoke PYTHON=/path/to/python3.12 rehearses the whole script on a CPU.
 set -uo pipefail
 
 [ $# -ge 2 ] || { echo "usage: $0 MINUTES NOTEBOOK...   (e.g. $0 8 05 06)" >&2; exit 2; }
@@ -36,8 +37,6 @@ fi
 export KERAS_BACKEND="${KERAS_BACKEND:-jax}" PYTHONUNBUFFERED=1
 export KERAS_HOME="${KERAS_HOME:-/tmp/keras-home}"   # decoded images, run weights, JAX's compilation cache
 
-update=(--update)
-[ "$budget" = smoke ] && update=()   # the CLI refuses to overwrite committed outputs with smoke ones
 {
   echo "== $(date -u +%FT%TZ) budget $budget, notebooks $*, stop after $minutes min"
   nvidia-smi -L 2>/dev/null || echo "no nvidia-smi"
@@ -46,13 +45,13 @@ update=(--update)
   for notebook in "$@"; do   # one at a time: a notebook that fails (e.g. needs an earlier one's records) stops only itself
     left=$(( deadline - $(date +%s) ))
     [ "$left" -gt 30 ] || { echo "== time is up: $notebook and later not started"; break; }
-    timeout -k 30 "$left" "$python" -m cifar_helpers run --budget "$budget" --no-progress "${update[@]}" "$notebook"
+    timeout -k 30 "$left" "$python" -m cifar_helpers run --budget "$budget" --no-progress "$notebook"
     echo "== $notebook: exit status $? at $(( $(date +%s) - start )) s (124: stopped by the time limit)"
   done
 } 2>&1 | tee "$log"
 
 # What this call recorded or executed, and the log: unpack with `tar -xzf full.tgz` in the project root.
-mapfile -t made < <(find "results/$budget" notebooks runs -newer "$stamp" -type f \( -name '*.json' -o -name '*.ipynb' \) 2>/dev/null)
+mapfile -t made < <(find "results/$budget" "runs/$budget" -newer "$stamp" -type f \( -name '*.json' -o -name '*.ipynb' \) 2>/dev/null)
 tar -czf "$out/full.tgz" -C "$out" log.txt -C "$PWD" "${made[@]}"
 echo "packed $out/full.tgz: ${#made[@]} files"
 rm -f "$stamp"

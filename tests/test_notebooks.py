@@ -123,3 +123,13 @@ def test_bootstrap_cell_outside_a_checkout_says_what_to_do(tmp_path):
                          capture_output=True, text=True)
     assert run.returncode != 0
     assert "ModuleNotFoundError: cifar_helpers is not installed. Clone the project, run `pip install -e .`" in run.stderr
+
+
+BACKEND_SPECIFIC = re.compile(r"\.numpy\(\)|\btf\.|import tensorflow|GradientTape")
+
+
+def test_notebook_code_runs_on_every_backend():
+    """Notebook code leaves backend-specific calls to the package (`.numpy()` fails on JAX arrays: keras.ops.convert_to_numpy)."""
+    found = [f"{path.name}: {line.strip()}" for path in NOTEBOOKS for cell in cells(path, "code")
+             for line in "".join(cell["source"]).splitlines() if BACKEND_SPECIFIC.search(line)]
+    assert not found, found

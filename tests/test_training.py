@@ -9,7 +9,8 @@ import pytest
 from cifar_helpers import records
 from cifar_helpers.feed import make_batches
 from cifar_helpers.split import split_validation
-from cifar_helpers.training import run_dir, train_and_record
+from cifar_helpers.noise import seed_spread
+from cifar_helpers.training import run_dir, train_and_record, train_more_seeds
 
 
 def tiny_model():
@@ -120,3 +121,14 @@ def test_extra_scores_and_epoch_times_are_recorded(split):
     record, _ = train(split, scores=lambda model, data: {"test_accuracy_probe": len(data.y_test) / 100})
     assert record["test_accuracy_probe"] == pytest.approx(len(split.y_test) / 100)
     assert len(record["epoch_seconds"]) == 2 and sum(record["epoch_seconds"]) == pytest.approx(record["wall_time_s"], abs=0.1)
+
+
+def test_more_seeds_differ_from_the_first_run_only_in_their_seed(split):
+    first, _ = train(split, config={"width": 1})
+    runs = train_more_seeds(tiny_model, split, first, seeds=(1, 2))
+    assert [r["run"] for r in runs] == ["tiny", "tiny_seed1", "tiny_seed2"] and [r["seed"] for r in runs] == [0, 1, 2]
+    assert all(r["config"] == {"width": 1} and r["epochs"] == 2 and r["batch_size"] == 32 for r in runs)
+    assert len(seed_spread(runs).accuracies) == 3
+    assert records.load_result("smoke", "99_test", "tiny_seed2") == runs[2]
+    with pytest.raises(ValueError, match="own seed 0"):
+        train_more_seeds(tiny_model, split, first, seeds=(0, 1))
