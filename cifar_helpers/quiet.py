@@ -1,4 +1,4 @@
-"""Import TensorFlow without the start-up log lines that would clutter notebook outputs."""
+"""Keep notebook outputs clean: TensorFlow imported without its start-up log lines, and JAX's one harmless warning hidden."""
 
 import contextlib
 import os

@@ -46,7 +46,8 @@ export KERAS_HOME="${KERAS_HOME:-/tmp/keras-home}"   # decoded images, run weigh
     left=$(( deadline - $(date +%s) ))
     [ "$left" -gt 30 ] || { echo "== time is up: $notebook and later not started"; break; }
     timeout -k 30 "$left" "$python" -m cifar_helpers run --budget "$budget" --no-progress "$notebook"
-    echo "== $notebook: exit status $? at $(( $(date +%s) - start )) s (124: stopped by the time limit)"
+    status=$?; [ "$status" = 124 ] && note=" (stopped by the time limit)" || note=""
+    echo "== $notebook: exit status $status at $(( $(date +%s) - start )) s$note"
   done
 } 2>&1 | tee "$log"
 

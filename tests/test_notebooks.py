@@ -16,6 +16,7 @@ NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 PERCENT = re.compile(r"(?<![\d.])(\d{1,3}\.\d{2})%")
 POINTS = re.compile(r"([+\-−]?\d{1,2}\.\d{2}) points")
 BUDGET_LINE = re.compile(r"Budget: (\w+)")
+BACKEND_SPECIFIC = re.compile(r"\.numpy\(\)|\btf\.|import tensorflow|GradientTape")  # calls that fail on JAX
 
 
 def cells(path, kind):
@@ -123,9 +124,6 @@ def test_bootstrap_cell_outside_a_checkout_says_what_to_do(tmp_path):
                          capture_output=True, text=True)
     assert run.returncode != 0
     assert "ModuleNotFoundError: cifar_helpers is not installed. Clone the project, run `pip install -e .`" in run.stderr
-
-
-BACKEND_SPECIFIC = re.compile(r"\.numpy\(\)|\btf\.|import tensorflow|GradientTape")
 
 
 def test_notebook_code_runs_on_every_backend():
