@@ -50,6 +50,16 @@ class Split:
         keep = balanced_subset(self.y_train, size, seed)
         return replace(self, x_train=self.x_train[keep], y_train=self.y_train[keep])
 
+    def with_val_subset(self, size, seed: int = 0) -> "Split":
+        """Validation cut to a class-balanced subset of `size` (None keeps all); training and test untouched.
+
+        Validation runs after every epoch, so on a CPU a smaller set saves time; it never changes training.
+        """
+        if size is None or size >= len(self.y_val):
+            return self
+        keep = balanced_subset(self.y_val, size, seed)
+        return replace(self, x_val=self.x_val[keep], y_val=self.y_val[keep])
+
     def with_eval_subset(self, size, seed: int = 0) -> "Split":
         """Validation and test cut to class-balanced subsets of `size` each (None keeps all: smoke runs only)."""
         if size is None:

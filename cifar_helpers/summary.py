@@ -66,18 +66,23 @@ def comparable(a, b) -> bool:
     return why_not_comparable(a, b) is None
 
 
-def best_run(budget: str, step: Step):
-    """The step's recorded run with the highest best-epoch validation accuracy under `budget` (None where none was run).
-
-    Chosen on validation, not test, accuracy: picking the best of several by their test score would flatter it.
-    """
+def recorded_runs(budget: str, step: Step) -> list:
+    """The step's runs recorded under `budget` (a budget may leave some out, e.g. quick trains no ResNet-44)."""
     records = []
     for run in step.runs:
         try:
             records.append(load_result(budget, step.notebook, run))
         except MissingResultError:
             pass
-    return max(records, key=lambda r: max(r["history"]["val_accuracy"]), default=None)
+    return records
+
+
+def best_run(budget: str, step: Step):
+    """The step's recorded run with the highest best-epoch validation accuracy under `budget` (None where none was run).
+
+    Chosen on validation, not test, accuracy: picking the best of several by their test score would flatter it.
+    """
+    return max(recorded_runs(budget, step), key=lambda r: max(r["history"]["val_accuracy"]), default=None)
 
 
 def step_records(budget: str) -> list:
@@ -94,7 +99,8 @@ def run_cell(step: Step, record) -> str:
     """Which run stands for the step, and how it was trained."""
     if record is None:
         return "not run"
-    best = f", best of {len(step.runs)}" if len(step.runs) > 1 else ""
+    count = len(recorded_runs(record["budget"], step))
+    best = f", best of {count}" if count > 1 else ""
     return f"{record['label']}{best} ({record['train_size']:,} x {record['epochs']})"
 
 

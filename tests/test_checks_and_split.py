@@ -56,6 +56,17 @@ def test_eval_subset_cuts_validation_and_test_only(tiny_cifar):
     assert split.with_eval_subset(None) is split
 
 
+def test_val_subset_cuts_validation_only(tiny_cifar):
+    split = split_validation(tiny_cifar, val_size=50)
+    small = split.with_val_subset(20)
+    assert small.sizes() == {"train": 150, "validation": 20, "test": 50}
+    assert list(np.bincount(small.y_val)) == [2] * 10
+    assert small.x_train is split.x_train and small.x_test is split.x_test
+    val_keys = {x.tobytes() for x in split.x_val}
+    assert all(x.tobytes() in val_keys for x in small.x_val)
+    assert split.with_val_subset(None) is split and split.with_val_subset(50) is split
+
+
 def test_balanced_subset_needs_a_multiple_of_the_classes():
     with pytest.raises(ValueError, match="multiple"):
         balanced_subset(np.arange(100) % 10, 15, seed=0)

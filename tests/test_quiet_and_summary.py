@@ -99,6 +99,12 @@ def test_steps_table_shows_the_best_run_of_a_step_and_marks_missing_ones():
     assert lines[-1].endswith("| 91.55% (validation) | RESNET32, best of 4 (6,000 x 8) | 61.00% |")
 
 
+def test_steps_table_counts_only_the_runs_a_budget_recorded():
+    for run, accuracy in (("resnet20", 0.43), ("resnet32", 0.61), ("resnet56", 0.22)):  # no ResNet-44, as at quick
+        record("06_residual_networks", run, accuracy, 4000, 8)
+    assert summary.steps_markdown(["quick"]).splitlines()[-1].endswith("| RESNET32, best of 3 (4,000 x 8) | 61.00% |")
+
+
 def test_gains_only_between_comparable_steps_with_a_footnote_why():
     for i, (notebook, run) in enumerate((("01_baseline_cnn", "baseline"), ("02_data_augmentation", "crop+flip+whiten"),
                                          ("03_model_improvements", "LRN"), ("04_learning_rate_schedule", "schedule_2"))):
