@@ -143,3 +143,11 @@ def test_zero_initialised_residual_blocks_start_as_the_identity():
     model = keras.Model(x, models.residual_block(x, 16, 1, 1e-4, zero_init=True))
     inputs = np.abs(np.random.default_rng(0).normal(size=(2, 8, 8, 16))).astype("float32")
     np.testing.assert_allclose(keras.ops.convert_to_numpy(model(inputs, training=False)), inputs, atol=1e-6)
+
+
+def test_resnet_and_inception_batch_norm_forget_in_tens_of_steps():
+    from cifar_helpers import inception
+
+    for model in (models.cifar_resnet(20), models.cifar_resnet(8, residual=False), inception.compact_inception()):
+        momenta = {l.momentum for l in model.layers if isinstance(l, keras.layers.BatchNormalization)}
+        assert momenta == {models.BN_MOMENTUM} == {0.9}, model.name
