@@ -55,14 +55,14 @@ def test_validation_at_chance_points_at_labels_and_scaling():
 RECORDED_07 = Path(__file__).resolve().parents[1] / "results" / "quick" / "07_stuck_at_60_percent"
 
 
-@pytest.mark.parametrize("run", ["batch512", "bn", "bn_no_maxnorm", "answer1_strided"])
+@pytest.mark.parametrize("run", ["batch512", "bn", "bn_no_maxnorm", "answer1_strided", "batch64"])
 def test_recorded_batch_norm_runs_are_read_as_batch_norm_lag(run):
     record = json.loads((RECORDED_07 / f"{run}.json").read_text())
     assert read_curves(record).verdict.startswith("batch-norm lag"), run
 
 
 @pytest.mark.parametrize("run, verdict", [("bug_shuffled_labels", "at chance"), ("asker", "still learning"),
-                                          ("batch64", "still learning"), ("final", "still learning")])
+                                          ("answer1_small", "still learning"), ("final", "plateaued")])
 def test_recorded_runs_without_the_lag_keep_their_reading(run, verdict):
     record = json.loads((RECORDED_07 / f"{run}.json").read_text())
     assert read_curves(record).verdict.startswith(verdict), run
