@@ -48,23 +48,21 @@ def test_train_subset_is_balanced_and_keeps_val_and_test(tiny_cifar):
     assert split.with_train_subset(None) is split
 
 
-def test_eval_subset_cuts_validation_and_test_only(tiny_cifar):
+@pytest.mark.parametrize("method, test_size", [("with_eval_subset", 20), ("with_val_subset", 50)])
+def test_eval_and_val_subsets_cut_only_their_parts(tiny_cifar, method, test_size):
     split = split_validation(tiny_cifar, val_size=50)
-    small = split.with_eval_subset(20)
-    assert small.sizes() == {"train": 150, "validation": 20, "test": 20}
-    assert list(np.bincount(small.y_test)) == [2] * 10
-    assert split.with_eval_subset(None) is split
-
-
-def test_val_subset_cuts_validation_only(tiny_cifar):
-    split = split_validation(tiny_cifar, val_size=50)
-    small = split.with_val_subset(20)
-    assert small.sizes() == {"train": 150, "validation": 20, "test": 50}
-    assert list(np.bincount(small.y_val)) == [2] * 10
-    assert small.x_train is split.x_train and small.x_test is split.x_test
+    cut = getattr(split, method)
+    small = cut(20)
+    assert small.sizes() == {"train": 150, "validation": 20, "test": test_size}
+    assert list(np.bincount(small.y_val)) == [2] * 10 and small.x_train is split.x_train
     val_keys = {x.tobytes() for x in split.x_val}
     assert all(x.tobytes() in val_keys for x in small.x_val)
-    assert split.with_val_subset(None) is split and split.with_val_subset(50) is split
+    assert cut(None) is split
+
+
+def test_val_subset_of_the_whole_validation_set_is_the_split_itself(tiny_cifar):
+    split = split_validation(tiny_cifar, val_size=50)
+    assert split.with_val_subset(50) is split
 
 
 def test_balanced_subset_needs_a_multiple_of_the_classes():
