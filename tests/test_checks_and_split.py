@@ -55,6 +55,7 @@ def test_eval_and_val_subsets_cut_only_their_parts(tiny_cifar, method, test_size
     small = cut(20)
     assert small.sizes() == {"train": 150, "validation": 20, "test": test_size}
     assert list(np.bincount(small.y_val)) == [2] * 10 and small.x_train is split.x_train
+    assert list(np.bincount(small.y_test)) == [test_size // 10] * 10
     val_keys = {x.tobytes() for x in split.x_val}
     assert all(x.tobytes() in val_keys for x in small.x_val)
     assert cut(None) is split
