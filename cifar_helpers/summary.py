@@ -196,6 +196,31 @@ def plot_steps(budgets):
     return fig
 
 
+BESIDE = {"full": "quick", "quick": "full", "smoke": "quick"}  # the budget whose runs a notebook shows beside its own
+WHERE = {"quick": "on 2 CPU cores with the `quick` budget", "full": "on one GPU with the `full` budget"}
+HARDWARE = re.compile(r"devices: ([^;]+)")
+
+
+def hardware(record) -> str:
+    """The machine a run was trained on, as its record names it, e.g. 'CPU only (2 cores)' or '1 GPU(s): NVIDIA H100'."""
+    found = HARDWARE.search(record.get("device", ""))
+    return found.group(1) if found else "not recorded"
+
+
+def beside_markdown(notebook: str, budget: str) -> str:
+    """This notebook's runs under the other budget (quick beside full, full beside quick), or a line saying there are none."""
+    other = BESIDE[budget]
+    runs = [r for r in load_results(other) if r["notebook"] == notebook]
+    if not runs:
+        how = " (README: \"A GPU machine without internet\")" if other == "full" else ""
+        return f"*No run of this notebook is recorded {WHERE[other]} yet{how}.*"
+    rows = [(r["label"], training(r), f"{100 * r['test_accuracy']:.2f}%", f"{100 * max(r['history']['val_accuracy']):.2f}%",
+             f"{r['wall_time_s'] / 60:.1f} min", f"{hardware(r)}, {r['backend']}") for r in runs]
+    headers = ("run", "trained on", "test accuracy", "best validation accuracy", "training time", "machine")
+    lead = f"**{WHERE[other][0].upper() + WHERE[other][1:]}** you should see (`results/{other}/`):"
+    return lead + "\n\n" + markdown_table(headers, rows)
+
+
 def time_line(notebook: str, budget: str, elapsed_seconds: float) -> str:
     """This sitting's wall time, and how long the notebook's recorded runs took to train (reused runs count too)."""
     runs = [r for r in load_results(budget) if r["notebook"] == notebook]

@@ -27,8 +27,9 @@ stamp="$(mktemp)"
 if [ -d .wheels ]; then
   "$python" -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .wheels/*.whl \
     || { echo "error: installing .wheels failed; rebuild them with ../shared/offline-wheels/build.sh .wheels" >&2; exit 1; }
-  export PYTHONPATH="/tmp/site:$PWD${PYTHONPATH:+:$PYTHONPATH}"
+  export PYTHONPATH="/tmp/site${PYTHONPATH:+:$PYTHONPATH}"
 fi
+export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"   # this checkout's cifar_helpers (and its results/), not an installed one
 if [ -z "${CIFAR10_DATA:-}" ]; then
   [ -f data/cifar10-jpeg.tar.xz ] || { echo "error: put the CIFAR-10 archive at data/cifar10-jpeg.tar.xz (or set CIFAR10_DATA)" >&2; exit 1; }
   mkdir -p /tmp/cifar10 && tar -xJf data/cifar10-jpeg.tar.xz -C /tmp/cifar10 || exit 1

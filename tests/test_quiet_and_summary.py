@@ -143,3 +143,26 @@ def test_steps_chart_has_bars_per_step_and_no_line_between_steps():
     assert ax.get_xlabel() and ax.get_ylabel() == "accuracy (%)"
     heights = sorted(round(bar.get_height(), 2) for bar in ax.patches)
     assert heights == sorted([69.36, 80.42, 85.72, 86.24, 91.55, 55.0, 40.0])
+
+
+def test_a_notebook_shows_its_runs_under_the_other_budget_beside_its_own():
+    cpu = "Backend: tensorflow; devices: CPU only (2 cores); strategy: default (one device) x1; precision: float32"
+    gpu = "Backend: jax; devices: 1 GPU(s): NVIDIA H100 80GB HBM3; strategy: DataParallel x1; precision: mixed_bfloat16"
+    record("06_residual_networks", "resnet56", 0.4053, 4000, 8, device=cpu, backend="tensorflow",
+           history={"val_accuracy": [0.3, 0.4125, 0.41]})
+    record("06_residual_networks", "resnet20", 0.5198, 4000, 8, device=cpu, backend="tensorflow",
+           finished="2026-01-01T00:00:00+00:00")  # trained first: listed first
+    record("05_deeper_plain_networks", "plain8", 0.49, 4000, 8, device=cpu, backend="tensorflow")
+    record("06_residual_networks", "resnet56", 0.89, 45000, 50, budget="full", device=gpu, backend="jax")
+    beside_full = summary.beside_markdown("06_residual_networks", "full").splitlines()
+    assert beside_full[0] == "**On 2 CPU cores with the `quick` budget** you should see (`results/quick/`):"
+    assert [line.split(" | ")[0] for line in beside_full[4:]] == ["| RESNET20", "| RESNET56"]  # 05's plain run is not 06's
+    assert beside_full[5] == ("| RESNET56 | 4,000 images x 8 epochs | 40.53% | 41.25% | 1.0 min "
+                              "| CPU only (2 cores), tensorflow |")
+    beside_quick = summary.beside_markdown("06_residual_networks", "quick")
+    assert beside_quick.startswith("**On one GPU with the `full` budget**")
+    assert "| 45,000 images x 50 epochs | 89.00% |" in beside_quick and "NVIDIA H100 80GB HBM3, jax |" in beside_quick
+    assert summary.beside_markdown("06_residual_networks", "smoke") == "\n".join(beside_full)  # CI shows the CPU runs
+    assert summary.beside_markdown("05_deeper_plain_networks", "quick").startswith(
+        "*No run of this notebook is recorded on one GPU with the `full` budget yet (README")
+    assert summary.hardware({}) == "not recorded"
