@@ -137,3 +137,19 @@ def test_notebook_code_runs_on_every_backend():
     found = [f"{path.name}: {line.strip()}" for path in NOTEBOOKS for cell in cells(path, "code")
              for line in "".join(cell["source"]).splitlines() if BACKEND_SPECIFIC.search(line)]
     assert not found, found
+
+
+def notebook_settings(stem):
+    """The SETTINGS dict a notebook declares (per budget) in its settings cell."""
+    path = next((ROOT / "notebooks").glob(f"{stem}_*.ipynb"))
+    source = next("".join(c["source"]) for c in cells(path, "code") if "SETTINGS = {" in "".join(c["source"]))
+    start = source.index("SETTINGS = {") + len("SETTINGS = ")
+    end = source.index("\n}", start) + 2
+    return eval(source[start:end], {"dict": dict})  # a literal of dicts, ints, None and tuples
+
+
+def test_residual_nets_train_exactly_as_the_plain_nets_they_are_compared_with():
+    plain, residual = notebook_settings("05"), notebook_settings("06")
+    for budget in ("smoke", "quick", "full"):
+        for key in ("train_size", "val_size", "eval_size", "epochs"):
+            assert plain[budget][key] == residual[budget][key], f"{budget}: 05 and 06 differ in {key}"
