@@ -207,23 +207,29 @@ def hardware(record) -> str:
     return found.group(1) if found else "not recorded"
 
 
+def notebook_runs(budget: str, notebook: str) -> list:
+    """The runs one notebook recorded under `budget`, in the order they finished."""
+    return [r for r in load_results(budget) if r["notebook"] == notebook]
+
+
 def beside_markdown(notebook: str, budget: str) -> str:
     """This notebook's runs under the other budget (quick beside full, full beside quick), or a line saying there are none."""
     other = BESIDE[budget]
-    runs = [r for r in load_results(other) if r["notebook"] == notebook]
+    runs = notebook_runs(other, notebook)
     if not runs:
         how = " (README: \"A GPU machine without internet\")" if other == "full" else ""
         return f"*No run of this notebook is recorded {WHERE[other]} yet{how}.*"
     rows = [(r["label"], training(r), f"{100 * r['test_accuracy']:.2f}%", f"{100 * max(r['history']['val_accuracy']):.2f}%",
              f"{r['wall_time_s'] / 60:.1f} min", f"{hardware(r)}, {r['backend']}") for r in runs]
     headers = ("run", "trained on", "test accuracy", "best validation accuracy", "training time", "machine")
-    lead = f"**{WHERE[other][0].upper() + WHERE[other][1:]}** you should see (`results/{other}/`):"
+    where = WHERE[other]
+    lead = f"**{where[0].upper()}{where[1:]}** you should see (`results/{other}/`):"  # str.capitalize would lower "GPU"
     return lead + "\n\n" + markdown_table(headers, rows)
 
 
 def time_line(notebook: str, budget: str, elapsed_seconds: float) -> str:
     """This sitting's wall time, and how long the notebook's recorded runs took to train (reused runs count too)."""
-    runs = [r for r in load_results(budget) if r["notebook"] == notebook]
+    runs = notebook_runs(budget, notebook)
     line = f"Notebook wall time: {elapsed_seconds / 60:.1f} min (budget: {budget})"
     if runs:
         line += f"; its {len(runs)} recorded runs trained in {sum(r['wall_time_s'] for r in runs) / 60:.1f} min"
