@@ -1,14 +1,15 @@
-"""One switch for how much compute a notebook spends: smoke, quick or full."""
+"""One switch for how much compute a notebook spends: smoke, quick, overnight or full."""
 
 import os
 from types import SimpleNamespace
 
-BUDGETS = ("smoke", "quick", "full")
+BUDGETS = ("smoke", "quick", "overnight", "full")
 DEFAULT_BUDGET = "quick"
 ENV_VAR = "CIFAR_BUDGET"
 DESCRIPTIONS = {
     "smoke": "seconds per notebook: proves the code runs (CI), numbers mean nothing",
-    "quick": "minutes per notebook on 2 CPU cores: training subsets, few epochs (committed outputs)",
+    "quick": "minutes per notebook on 2 CPU cores: training subsets, few epochs (a class on laptops)",
+    "overnight": "hours on 2 CPU cores: all 45,000 training images, every run under an hour",
     "full": "the article's scale, for one GPU",
 }
 

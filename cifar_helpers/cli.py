@@ -1,4 +1,4 @@
-"""`python -m cifar_helpers run|results`: execute the notebooks in order, print recorded results."""
+"""`python -m cifar_helpers run|results|speed`: execute the notebooks in order, print recorded results, time the networks."""
 
 import argparse
 import os
@@ -146,6 +146,23 @@ def results_command(args) -> int:
     return 0
 
 
+def speed_command(args) -> int:
+    """Measure each network's training speed on this machine, without and with XLA, as a markdown table."""
+    from . import speed
+
+    networks = speed.benchmark_networks()
+    chosen = [name for name in networks if not args.only or any(part in name for part in args.only)]
+    if not chosen:
+        raise SystemExit(f"error: no network matches {args.only}; known: {', '.join(networks)}")
+    images, labels = speed.random_images(args.batch_size * args.steps)
+    rows = []
+    for name in chosen:
+        rows.append(speed.speed_row(name, networks[name], images, labels, batch_size=args.batch_size, steps=args.steps))
+        print(f"{name}: {rows[-1]['images/s']:.0f} images/s, {rows[-1]['images/s with XLA']:.0f} with XLA", flush=True)
+    print(speed.speed_markdown(rows))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The command-line interface."""
     parser = argparse.ArgumentParser(prog="python -m cifar_helpers", description=__doc__)
@@ -161,6 +178,11 @@ def build_parser() -> argparse.ArgumentParser:
     results.add_argument("--markdown", action="store_true", help="as a markdown table")
     results.add_argument("--readme", action="store_true", help="write the steps and results tables into README.md")
     results.set_defaults(handler=results_command)
+    speed = commands.add_parser("speed", help="measure training speed (images/s) per network, without and with XLA")
+    speed.add_argument("only", nargs="*", help="parts of network names to measure (default: all)")
+    speed.add_argument("--steps", type=int, default=20, help="batches per timed round")
+    speed.add_argument("--batch-size", type=int, default=128)
+    speed.set_defaults(handler=speed_command)
     return parser
 
 

@@ -146,8 +146,9 @@ def fit_and_test(model, split, folder: Path, wanted: dict, *, epochs: int, batch
     if log.entries:
         print(f"resuming from epoch {len(log.entries)} of {epochs} (a previous sitting was interrupted)")
     backup = keras.callbacks.BackupAndRestore(str(folder / "backup"), delete_checkpoint=True)
+    progress = keras.callbacks.CSVLogger(str(folder / "log.csv"), append=True)  # one line per epoch: `tail` it
     model.fit(train, validation_data=val, epochs=epochs, verbose=2, shuffle=False,
-              callbacks=[backup, log, *callbacks])  # the batches already reshuffle every epoch
+              callbacks=[backup, log, progress, *callbacks])  # the batches already reshuffle every epoch
     tested = model.evaluate(test, verbose=0, return_dict=True)
     extra = {name: float(value) for name, value in (scores(model, split) if scores else {}).items()}
     model.save_weights(folder / "final.weights.h5")

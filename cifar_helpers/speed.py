@@ -1,0 +1,110 @@
+"""How fast a network trains here: images per second, the share of the CPU's arithmetic peak, and what XLA changes."""
+
+import os
+import time
+
+import keras
+import numpy as np
+from keras import layers
+
+from .feed import make_batches
+from .inception import multiply_adds as conv_multiply_adds
+
+
+def multiply_adds(model) -> int:
+    """Multiply-adds of one forward pass through the model's convolutions and dense layers (one image)."""
+    dense = sum(layer.input.shape[-1] * layer.units for layer in model.layers if isinstance(layer, layers.Dense))
+    return conv_multiply_adds(model) + int(dense)
+
+
+def training_flops_per_image(model) -> int:
+    """Floating-point operations to train on one image: forward + backward ~ 3 forward passes of 2 per multiply-add."""
+    return 3 * 2 * multiply_adds(model)
+
+
+def cpu_peak_flops(cores=None, ghz: float = 2.45, flops_per_cycle: int = 32) -> float:
+    """The CPU's float32 arithmetic limit in FLOP/s: cores x clock x FLOPs per cycle.
+
+    32 per cycle is two 256-bit fused multiply-add units (AVX2 + FMA: 2 units x 8 lanes x 2 operations),
+    as on the AMD EPYC (Zen 3) cores this project's committed runs used; the clock is its nominal 2.45 GHz.
+    """
+    return (cores or os.cpu_count()) * ghz * 1e9 * flops_per_cycle
+
+
+class StepTimer(keras.callbacks.Callback):
+    """Wall time of each epoch of a fit."""
+
+    def __init__(self):
+        super().__init__()
+        self.seconds, self.started = [], None
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.started = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.seconds.append(time.perf_counter() - self.started)
+
+
+def training_speed(build_model, images, labels, *, batch_size: int = 128, steps: int = 20, jit_compile=False,
+                   rounds: int = 2) -> float:
+    """Training images per second of a freshly built model: `rounds` timed passes of `steps` batches after one warm-up.
+
+    jit_compile=True compiles each training step with XLA (Keras leaves XLA off on CPU-only TensorFlow).
+    Returns the best round's speed (the least disturbed by anything else on the machine).
+    """
+    count = batch_size * steps
+    if len(images) < count:
+        raise ValueError(f"{count} images are needed for {steps} steps of {batch_size}; got {len(images)}")
+    keras.utils.set_random_seed(0)
+    model = build_model()
+    model.jit_compile = jit_compile
+    timer = StepTimer()
+    batches = make_batches(images[:count], labels[:count], batch_size, shuffle=True)
+    model.fit(batches, epochs=rounds + 1, verbose=0, shuffle=False, callbacks=[timer])  # the batches reshuffle
+    return count / min(timer.seconds[1:])
+
+
+def speed_row(name: str, build_model, images, labels, **options) -> dict:
+    """One network's training speed without and with XLA, and what share of the CPU's peak each reaches."""
+    flops = training_flops_per_image(build_model())
+    graph = training_speed(build_model, images, labels, jit_compile=False, **options)
+    xla = training_speed(build_model, images, labels, jit_compile=True, **options)
+    peak = cpu_peak_flops()
+    return {"network": name, "GFLOP per image": flops / 1e9, "images/s": graph, "share of peak": graph * flops / peak,
+            "images/s with XLA": xla, "XLA / default": xla / graph, "share of peak with XLA": xla * flops / peak}
+
+
+def speed_markdown(rows) -> str:
+    """The rows of speed_row as one markdown table."""
+    headers = list(rows[0])
+    formats = {"GFLOP per image": "{:.3f}", "images/s": "{:.0f}", "images/s with XLA": "{:.0f}",
+               "XLA / default": "{:.2f}", "share of peak": "{:.0%}", "share of peak with XLA": "{:.0%}"}
+    lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
+    for row in rows:
+        lines.append("| " + " | ".join(formats.get(k, "{}").format(v) for k, v in row.items()) + " |")
+    return "\n".join(lines)
+
+
+def random_images(count: int, seed: int = 0):
+    """Random uint8 images and labels of CIFAR-10's shape: speed does not depend on the pixels."""
+    rng = np.random.default_rng(seed)
+    return rng.integers(0, 256, (count, 32, 32, 3), dtype="uint8"), rng.integers(0, 10, count).astype("int64")
+
+
+def benchmark_networks() -> dict:
+    """{name: build function} for the networks the notebooks train, compiled as the notebooks compile them."""
+    from . import inception, models, schedules
+    from .augment import input_pipeline
+
+    adam = lambda: keras.optimizers.Adam(1e-3)  # noqa: E731
+    sgd = lambda: schedules.sgd_warmup_cosine(10, 352)  # noqa: E731
+    article = dict(weight_decay=1e-4, dropout=0.5, batch_norm=True, lrn=True)
+    return {
+        "article CNN (01)": lambda: models.compile_for_classification(models.article_cnn(), adam()),
+        "article CNN, 24x24 crops, all of 03": lambda: models.compile_for_classification(
+            models.article_cnn(input_pipeline(crop=24, flip=True, whiten=True), **article), adam()),
+        "plain-20 (05)": lambda: models.compile_for_classification(models.cifar_resnet(20, residual=False), sgd()),
+        "ResNet-20 (06)": lambda: models.compile_for_classification(models.cifar_resnet(20), sgd()),
+        "ResNet-56 (06)": lambda: models.compile_for_classification(models.cifar_resnet(56), sgd()),
+        "compact Inception (08)": lambda: models.compile_for_classification(inception.compact_inception(), sgd()),
+    }

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Train notebooks one after another under one budget, and commit each run's record as soon as it is written,
+# so a machine that stops loses at most the epoch in progress (the run's backup under KERAS_HOME resumes it).
+#   nohup scripts/train_in_background.sh overnight 01 02 03 > logs/train.log 2>&1 &
+#   tail -f logs/train.log; tail ~/.keras/cifar_runs/overnight/<notebook>/<run>/log.csv
+# Executed copies go to runs/<budget>/ (the committed notebooks are refreshed later with `run --update`).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+budget=${1:?usage: scripts/train_in_background.sh BUDGET NOTEBOOK...}
+shift
+python=${PYTHON:-.venv/bin/python}
+
+commit_new_records() {
+    git add -- "results/$budget" 2>/dev/null || return 0
+    local new
+    new=$(git diff --cached --name-only -- "results/$budget" | xargs -r -n1 basename | sed 's/\.json$//' | paste -sd, -)
+    [ -z "$new" ] || git commit -q -m "$budget records: $new" -- "results/$budget" && [ -z "$new" ] || echo "$(date +%T) committed $new"
+}
+
+for notebook in "$@"; do
+    echo "$(date +%T) $notebook: start ($budget)"
+    nice -n 5 "$python" -m cifar_helpers run --budget "$budget" --no-progress "$notebook" &
+    runner=$!
+    while kill -0 "$runner" 2>/dev/null; do sleep 60; commit_new_records; done
+    wait "$runner"; status=$?
+    commit_new_records
+    echo "$(date +%T) $notebook: exit $status"
+    [ "$status" -eq 0 ] || exit "$status"
+done
