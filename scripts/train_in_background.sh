@@ -14,7 +14,8 @@ commit_new_records() {
     git add -- "results/$budget" 2>/dev/null || return 0
     local new
     new=$(git diff --cached --name-only -- "results/$budget" | xargs -r -n1 basename | sed 's/\.json$//' | paste -sd, -)
-    [ -z "$new" ] || git commit -q -m "$budget records: $new" -- "results/$budget" && [ -z "$new" ] || echo "$(date +%T) committed $new"
+    [ -n "$new" ] || return 0
+    git commit -q -m "$budget records: $new" -- "results/$budget" && echo "$(date +%T) committed $new"
 }
 
 for notebook in "$@"; do
