@@ -4,18 +4,21 @@
 #   nohup scripts/train_in_background.sh overnight 01 02 03 > logs/train.log 2>&1 &
 #   tail -f logs/train.log; tail ~/.keras/cifar_runs/overnight/<notebook>/<run>/log.csv
 # Executed copies go to runs/<budget>/ (the committed notebooks are refreshed later with `run --update`).
+# To keep editing the project while it trains, run this from a second worktree of the project (a stable copy of
+# the code) and point CIFAR_RESULTS_DIR at the results/ folder of the checkout whose git should get the records.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 budget=${1:?usage: scripts/train_in_background.sh BUDGET NOTEBOOK...}
 shift
 python=${PYTHON:-.venv/bin/python}
+results=${CIFAR_RESULTS_DIR:-$PWD/results}
 
 commit_new_records() {
-    git add -- "results/$budget" 2>/dev/null || return 0
+    git -C "$results" add -- "$budget" 2>/dev/null || return 0
     local new
-    new=$(git diff --cached --name-only -- "results/$budget" | xargs -r -n1 basename | sed 's/\.json$//' | paste -sd, -)
+    new=$(git -C "$results" diff --cached --name-only -- "$budget" | xargs -r -n1 basename | sed 's/\.json$//' | paste -sd, -)
     [ -n "$new" ] || return 0
-    git commit -q -m "$budget records: $new" -- "results/$budget" && echo "$(date +%T) committed $new"
+    git -C "$results" commit -q -m "$budget records: $new" -- "$budget" && echo "$(date +%T) committed $new"
 }
 
 for notebook in "$@"; do
