@@ -4,7 +4,7 @@ import pytest
 
 from cifar_helpers.budgets import BudgetError, budget_settings, resolve_budget
 
-SETTINGS = {"smoke": {"epochs": 1}, "quick": {"epochs": 5}, "full": {"epochs": 50}}
+SETTINGS = {"smoke": {"epochs": 1}, "quick": {"epochs": 5}, "overnight": {"epochs": 12}, "full": {"epochs": 50}}
 
 
 def test_default_is_quick_and_env_var_overrides(monkeypatch):
@@ -16,7 +16,7 @@ def test_default_is_quick_and_env_var_overrides(monkeypatch):
 
 def test_unknown_budget_lists_the_valid_ones(monkeypatch):
     monkeypatch.setenv("CIFAR_BUDGET", "fast")
-    with pytest.raises(BudgetError, match="Unknown budget 'fast'. Use one of smoke, quick, full"):
+    with pytest.raises(BudgetError, match="Unknown budget 'fast'. Use one of smoke, quick, overnight, full"):
         resolve_budget()
 
 
@@ -27,5 +27,5 @@ def test_settings_row_is_picked_and_printed(capsys):
 
 
 def test_settings_must_cover_every_budget():
-    with pytest.raises(BudgetError, match="no row for budget\\(s\\) \\['full'\\]"):
+    with pytest.raises(BudgetError, match="no row for budget\\(s\\) \\['overnight', 'full'\\]"):
         budget_settings({"smoke": {}, "quick": {}}, "quick")
