@@ -3,6 +3,7 @@
 import contextlib
 import datetime
 import json
+import math
 import shutil
 import time
 from pathlib import Path
@@ -54,6 +55,28 @@ class EpochLog(keras.callbacks.Callback):
     def seconds(self) -> float:
         """Training seconds over every epoch logged, across sittings."""
         return sum(entry["seconds"] for entry in self.entries)
+
+
+class EpochLines(keras.callbacks.Callback):
+    """One short line per epoch (for runs over 20 epochs, every few epochs and the last); the record keeps them all."""
+
+    NAMES = (("loss", "loss"), ("accuracy", "accuracy"), ("val_loss", "val loss"), ("val_accuracy", "val accuracy"))
+
+    def __init__(self, epochs: int):
+        super().__init__()
+        self.epochs = epochs
+        self.every = 1 if epochs <= 20 else math.ceil(epochs / 10)
+        self.started = None
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.started = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        number, logs = epoch + 1, logs or {}
+        if number % self.every and number != self.epochs:
+            return
+        values = ", ".join(f"{name} {logs[key]:.4f}" for key, name in self.NAMES if key in logs)
+        print(f"epoch {number:>{len(str(self.epochs))}}/{self.epochs}: {values} ({time.perf_counter() - self.started:.0f} s)")
 
 
 def placement_line(strategy) -> str:
@@ -147,8 +170,8 @@ def fit_and_test(model, split, folder: Path, wanted: dict, *, epochs: int, batch
         print(f"resuming from epoch {len(log.entries)} of {epochs} (a previous sitting was interrupted)")
     backup = keras.callbacks.BackupAndRestore(str(folder / "backup"), delete_checkpoint=True)
     progress = keras.callbacks.CSVLogger(str(folder / "log.csv"), append=True)  # one line per epoch: `tail` it
-    model.fit(train, validation_data=val, epochs=epochs, verbose=2, shuffle=False,
-              callbacks=[backup, log, progress, *callbacks])  # the batches already reshuffle every epoch
+    model.fit(train, validation_data=val, epochs=epochs, verbose=0, shuffle=False,
+              callbacks=[backup, log, progress, EpochLines(epochs), *callbacks])  # the batches reshuffle every epoch
     tested = model.evaluate(test, verbose=0, return_dict=True)
     extra = {name: float(value) for name, value in (scores(model, split) if scores else {}).items()}
     model.save_weights(folder / "final.weights.h5")

@@ -10,7 +10,7 @@ from cifar_helpers import records
 from cifar_helpers.feed import make_batches
 from cifar_helpers.split import split_validation
 from cifar_helpers.noise import seed_spread
-from cifar_helpers.training import run_dir, train_and_record, train_more_seeds
+from cifar_helpers.training import EpochLines, run_dir, train_and_record, train_more_seeds
 
 
 def tiny_model():
@@ -58,7 +58,7 @@ def test_a_matching_record_is_reused_with_its_weights(split, capsys):
     capsys.readouterr()
     again, model = train(split)
     out = capsys.readouterr().out
-    assert "reused recorded run tiny" in out and "Epoch" not in out and again == first
+    assert "reused recorded run tiny" in out and "epoch 1/2:" not in out and again == first
     np.testing.assert_allclose(model.get_weights()[0], trained.get_weights()[0])
 
 
@@ -70,7 +70,7 @@ def test_without_cached_weights_a_record_is_reused_unless_the_model_is_needed(sp
     record, model = train(split)
     assert model is None and "reused recorded run tiny" in capsys.readouterr().out
     record, model = train(split, needs_model=True)
-    assert model is not None and "Epoch 2/2" in capsys.readouterr().out
+    assert model is not None and "epoch 2/2:" in capsys.readouterr().out
 
 
 def test_other_settings_or_cifar_retrain_train_again(split, capsys, monkeypatch):
@@ -92,8 +92,20 @@ def test_an_interrupted_fit_resumes_from_its_last_finished_epoch(split, capsys):
     record, _ = train(split, epochs=4)
     out = capsys.readouterr().out
     assert "resuming from epoch 2 of 4" in out
-    assert "Epoch 1/4" not in out and "Epoch 3/4" in out
+    assert "epoch 1/4:" not in out and "epoch 3/4:" in out
     assert len(record["history"]["loss"]) == 4 and len(record["history"]["val_accuracy"]) == 4
+
+
+def test_epoch_lines_are_short_and_thin_out_on_long_runs(capsys):
+    logs = {"loss": 1.23456, "accuracy": 0.5, "val_loss": 1.5, "val_accuracy": 0.45}
+    for epochs, shown in ((3, [1, 2, 3]), (45, [5, 10, 15, 20, 25, 30, 35, 40, 45]), (22, [3, 6, 9, 12, 15, 18, 21, 22])):
+        lines = EpochLines(epochs)
+        for epoch in range(epochs):
+            lines.on_epoch_begin(epoch)
+            lines.on_epoch_end(epoch, logs)
+        out = capsys.readouterr().out.splitlines()
+        assert [int(line.split("/")[0].split()[-1]) for line in out] == shown
+    assert out[-1].startswith("epoch 22/22: loss 1.2346, accuracy 0.5000, val loss 1.5000, val accuracy 0.4500 (")
 
 
 def test_uncompiled_model_is_refused(split):
