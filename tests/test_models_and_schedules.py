@@ -151,3 +151,13 @@ def test_resnet_and_inception_batch_norm_forget_in_tens_of_steps():
     for model in (models.cifar_resnet(20), models.cifar_resnet(8, residual=False), inception.compact_inception()):
         momenta = {l.momentum for l in model.layers if isinstance(l, keras.layers.BatchNormalization)}
         assert momenta == {models.BN_MOMENTUM} == {0.9}, model.name
+
+
+def test_same_network_compares_layers_weights_and_outputs():
+    from cifar_helpers.models import article_cnn, same_network
+    images = np.random.default_rng(0).integers(0, 256, (2, 32, 32, 3))
+    assert same_network(article_cnn(), article_cnn(), images)
+    assert not same_network(article_cnn(dropout=0.5), article_cnn(), images)  # one more layer
+    def small(activation):
+        return keras.Sequential([keras.Input((32, 32, 3)), keras.layers.Flatten(), keras.layers.Dense(3, activation=activation)])
+    assert not same_network(small("relu"), small("tanh"), images)  # same layers and shapes, other outputs
