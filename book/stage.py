@@ -1,8 +1,7 @@
-"""Stage the book's sources in one folder laid out like the repository, so README's links resolve there.
+"""`python book/stage.py FOLDER`: the book's sources, laid out in FOLDER as in the repository so README's links hold.
 
-Usage: python book/stage.py FOLDER. FOLDER gets README.md, notebooks/ (the committed notebooks and the workshop
-notes, copied as they are), the book's own pages and the generated budget pages. Sphinx then builds FOLDER with
-book/conf.py (sphinx-build -c book FOLDER ...): the copies keep their times, so a rebuild reads only what changed.
+FOLDER gets README.md, notebooks/ (the committed notebooks and the workshop notes, copied as they are), the book's
+own pages and the generated budget pages; `sphinx-build -c book FOLDER OUT` then builds it with book/conf.py.
 """
 
 import shutil

@@ -1,5 +1,4 @@
-"""The book's build: budget pages that read well with or without records, and -W failing on a missing image or a
-broken cross-reference."""
+"""The book's build: budget pages with or without records, and -W failing on a missing image or a broken link."""
 
 import subprocess
 import sys

@@ -1,6 +1,4 @@
-"""The built book as a reader meets it, in Debian's chromium: every page clean, each notebook's headline figure and
-verdict table there, the notebook offered for download, previous/next, search and dark mode working; and proof
-that these checks fail on a page with a missing image."""
+"""The built book as a reader meets it, in Debian's chromium; and proof that these checks fail on a missing image."""
 
 import json
 import shutil
