@@ -196,8 +196,10 @@ def plot_steps(budgets):
     return fig
 
 
-BESIDE = {"full": "quick", "quick": "full", "smoke": "quick"}  # the budget whose runs a notebook shows beside its own
-WHERE = {"quick": "on 2 CPU cores with the `quick` budget", "full": "on one GPU with the `full` budget"}
+BESIDE = ("full", "overnight", "quick")  # the budgets whose runs a notebook shows beside its own, in this order
+WHERE = {"quick": "on 2 CPU cores with the `quick` budget (training subsets, for a class on laptops)",
+         "overnight": "on 2 CPU cores with the `overnight` budget (all 45,000 training images)",
+         "full": "on one GPU with the `full` budget"}
 HARDWARE = re.compile(r"devices: ([^;]+)")
 
 
@@ -212,9 +214,8 @@ def notebook_runs(budget: str, notebook: str) -> list:
     return [r for r in load_results(budget) if r["notebook"] == notebook]
 
 
-def beside_markdown(notebook: str, budget: str) -> str:
-    """This notebook's runs under the other budget (quick beside full, full beside quick), or a line saying there are none."""
-    other = BESIDE[budget]
+def beside_table(notebook: str, other: str) -> str:
+    """This notebook's runs under budget `other` as a table under a lead line, or a line saying there are none."""
     runs = notebook_runs(other, notebook)
     if not runs:
         how = " (README: \"A GPU machine without internet\")" if other == "full" else ""
@@ -225,6 +226,11 @@ def beside_markdown(notebook: str, budget: str) -> str:
     where = WHERE[other]
     lead = f"**{where[0].upper()}{where[1:]}** you should see (`results/{other}/`):"  # str.capitalize would lower "GPU"
     return lead + "\n\n" + markdown_table(headers, rows)
+
+
+def beside_markdown(notebook: str, budget: str) -> str:
+    """This notebook's runs under every other budget (full, overnight, quick: a table each, or a line saying none)."""
+    return "\n\n".join(beside_table(notebook, other) for other in BESIDE if other != budget)
 
 
 def time_line(notebook: str, budget: str, elapsed_seconds: float) -> str:

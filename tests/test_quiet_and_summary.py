@@ -145,7 +145,7 @@ def test_steps_chart_has_bars_per_step_and_no_line_between_steps():
     assert heights == sorted([69.36, 80.42, 85.72, 86.24, 91.55, 55.0, 40.0])
 
 
-def test_a_notebook_shows_its_runs_under_the_other_budget_beside_its_own():
+def test_a_notebook_shows_its_runs_under_the_other_budgets_beside_its_own():
     cpu = "Backend: tensorflow; devices: CPU only (2 cores); strategy: default (one device) x1; precision: float32"
     gpu = "Backend: jax; devices: 1 GPU(s): NVIDIA H100 80GB HBM3; strategy: DataParallel x1; precision: mixed_bfloat16"
     record("06_residual_networks", "resnet56", 0.4053, 4000, 8, device=cpu, backend="tensorflow",
@@ -154,15 +154,21 @@ def test_a_notebook_shows_its_runs_under_the_other_budget_beside_its_own():
            finished="2026-01-01T00:00:00+00:00")  # trained first: listed first
     record("05_deeper_plain_networks", "plain8", 0.49, 4000, 8, device=cpu, backend="tensorflow")
     record("06_residual_networks", "resnet56", 0.89, 45000, 50, budget="full", device=gpu, backend="jax")
-    beside_full = summary.beside_markdown("06_residual_networks", "full").splitlines()
-    assert beside_full[0] == "**On 2 CPU cores with the `quick` budget** you should see (`results/quick/`):"
-    assert [line.split(" | ")[0] for line in beside_full[4:]] == ["| RESNET20", "| RESNET56"]  # 05's plain run is not 06's
-    assert beside_full[5] == ("| RESNET56 | 4,000 images x 8 epochs | 40.53% | 41.25% | 1.0 min "
+    quick_table = summary.beside_table("06_residual_networks", "quick").splitlines()
+    assert quick_table[0] == ("**On 2 CPU cores with the `quick` budget (training subsets, for a class on laptops)** "
+                              "you should see (`results/quick/`):")
+    assert [line.split(" | ")[0] for line in quick_table[4:]] == ["| RESNET20", "| RESNET56"]  # 05's plain run is not 06's
+    assert quick_table[5] == ("| RESNET56 | 4,000 images x 8 epochs | 40.53% | 41.25% | 1.0 min "
                               "| CPU only (2 cores), tensorflow |")
+    no_overnight = "*No run of this notebook is recorded on 2 CPU cores with the `overnight` budget (all 45,000"
+    beside_full = summary.beside_markdown("06_residual_networks", "full")
+    assert beside_full.startswith(no_overnight) and beside_full.endswith("\n".join(quick_table))
     beside_quick = summary.beside_markdown("06_residual_networks", "quick")
-    assert beside_quick.startswith("**On one GPU with the `full` budget**")
+    assert beside_quick.startswith("**On one GPU with the `full` budget**") and no_overnight in beside_quick
     assert "| 45,000 images x 50 epochs | 89.00% |" in beside_quick and "NVIDIA H100 80GB HBM3, jax |" in beside_quick
-    assert summary.beside_markdown("06_residual_networks", "smoke") == "\n".join(beside_full)  # CI shows the CPU runs
+    beside_overnight = summary.beside_markdown("06_residual_networks", "overnight")
+    assert beside_overnight.startswith("**On one GPU") and beside_overnight.endswith("\n".join(quick_table))
+    assert summary.beside_markdown("06_residual_networks", "smoke").count("you should see") == 2  # CI: every budget
     assert summary.beside_markdown("05_deeper_plain_networks", "quick").startswith(
         "*No run of this notebook is recorded on one GPU with the `full` budget yet (README")
     assert summary.hardware({}) == "not recorded"
