@@ -99,7 +99,7 @@ def run_command(args) -> int:
 README = NOTEBOOKS_DIR.parent / "README.md"
 README_START, README_END = "<!-- results:start -->", "<!-- results:end -->"
 STEPS_START, STEPS_END = "<!-- steps:start -->", "<!-- steps:end -->"
-COMMITTED_BUDGETS = ("quick", "full")
+COMMITTED_BUDGETS = ("full", "overnight", "quick")  # the budgets whose records are committed, the largest first
 
 
 def results_markdown(budgets=COMMITTED_BUDGETS) -> str:
@@ -128,7 +128,7 @@ def readme_with_results(text: str, table: str, start: str = README_START, end: s
 
 
 def results_command(args) -> int:
-    """Print the recorded results (quick and full unless --budget says) as a table; --readme writes README's two."""
+    """Print the recorded results (full, overnight and quick unless --budget says) as a table; --readme writes README's two."""
     from .records import load_results
     from .tables import RESULT_HEADERS, result_rows, text_table
 
