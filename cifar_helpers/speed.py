@@ -64,21 +64,52 @@ def training_speed(build_model, images, labels, *, batch_size: int = 128, steps:
     return count / min(timer.seconds[1:])
 
 
+AUGMENTATION_LAYERS = ("RandomCropPerImage", "PadAndRandomCrop", "RandomFlip", "PerImageStandardization", "Rescaling")
+
+
+def front_layers(model) -> list:
+    """The augmentation and scaling layers at the front of a model (what could run in the input pipeline instead)."""
+    front = []
+    for layer in model.layers[1:]:
+        if type(layer).__name__ not in AUGMENTATION_LAYERS:
+            break
+        front.append(layer)
+    return front
+
+
+def augmentation_seconds(model, images, repeats: int = 5) -> float:
+    """Median seconds of the model's front layers (training mode) on one batch: the most moving them out could save."""
+    front = keras.Sequential(front_layers(model))
+    batch = keras.ops.convert_to_tensor(images.astype("float32"))
+    front(batch, training=True)
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        keras.ops.convert_to_numpy(front(batch, training=True))
+        times.append(time.perf_counter() - started)
+    return float(np.median(times))
+
+
 def speed_row(name: str, build_model, images, labels, **options) -> dict:
     """One network's training speed without and with XLA, and what share of the CPU's peak each reaches."""
-    flops = training_flops_per_image(build_model())
+    model = build_model()
+    flops = training_flops_per_image(model)
+    batch_size = options.get("batch_size", 128)
     graph = training_speed(build_model, images, labels, jit_compile=False, **options)
     xla = training_speed(build_model, images, labels, jit_compile=True, **options)
+    augmentation = augmentation_seconds(model, images[:batch_size]) * graph / batch_size
     peak = cpu_peak_flops()
     return {"network": name, "GFLOP per image": flops / 1e9, "images/s": graph, "share of peak": graph * flops / peak,
-            "images/s with XLA": xla, "XLA / default": xla / graph, "share of peak with XLA": xla * flops / peak}
+            "images/s with XLA": xla, "XLA / default": xla / graph, "share of peak with XLA": xla * flops / peak,
+            "augmentation's share of a step": augmentation}
 
 
 def speed_markdown(rows) -> str:
     """The rows of speed_row as one markdown table."""
     headers = list(rows[0])
     formats = {"GFLOP per image": "{:.3f}", "images/s": "{:.0f}", "images/s with XLA": "{:.0f}",
-               "XLA / default": "{:.2f}", "share of peak": "{:.0%}", "share of peak with XLA": "{:.0%}"}
+               "XLA / default": "{:.2f}", "share of peak": "{:.0%}", "share of peak with XLA": "{:.0%}",
+               "augmentation's share of a step": "{:.0%}"}
     lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
     for row in rows:
         lines.append("| " + " | ".join(formats.get(k, "{}").format(v) for k, v in row.items()) + " |")

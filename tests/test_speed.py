@@ -1,0 +1,51 @@
+"""Training speed: arithmetic counted per image, images per second measured, the CPU's peak, augmentation's share."""
+
+import keras
+import pytest
+
+from cifar_helpers import speed
+from cifar_helpers.augment import input_pipeline
+from cifar_helpers.cli import main
+
+
+def tiny_net(preprocessing=()):
+    inputs = keras.Input((32, 32, 3))
+    x = inputs
+    for layer in preprocessing:
+        x = layer(x)
+    x = keras.layers.Conv2D(4, 3, padding="same")(x)  # 32 * 32 * 4 outputs x 3 * 3 * 3 multiply-adds = 110,592
+    x = keras.layers.Dense(2)(keras.layers.Flatten()(x))  # 4,096 x 2 = 8,192
+    model = keras.Model(inputs, keras.layers.Dense(10, activation="softmax")(x))  # 2 x 10 = 20
+    model.compile("sgd", "sparse_categorical_crossentropy")
+    return model
+
+
+def test_multiply_adds_count_convolutions_and_dense_layers():
+    assert speed.multiply_adds(tiny_net()) == 110_592 + 8_192 + 20
+    assert speed.training_flops_per_image(tiny_net()) == 6 * (110_592 + 8_192 + 20)
+
+
+def test_cpu_peak_is_cores_times_clock_times_flops_per_cycle():
+    assert speed.cpu_peak_flops(cores=2, ghz=2.45, flops_per_cycle=32) == pytest.approx(156.8e9)
+
+
+def test_training_speed_is_images_per_second_of_a_timed_round():
+    images, labels = speed.random_images(64)
+    assert speed.training_speed(tiny_net, images, labels, batch_size=16, steps=4, rounds=1) > 0
+    with pytest.raises(ValueError, match="images are needed"):
+        speed.training_speed(tiny_net, images, labels, batch_size=16, steps=5)
+
+
+def test_front_layers_are_the_augmentation_and_scaling_layers_before_the_network():
+    model = tiny_net(input_pipeline(pad_crop=4, flip=True, whiten=True))
+    assert [type(layer).__name__ for layer in speed.front_layers(model)] == [
+        "PadAndRandomCrop", "RandomFlip", "PerImageStandardization"]
+    images, _ = speed.random_images(8)
+    assert speed.augmentation_seconds(model, images, repeats=2) > 0
+
+
+def test_speed_table_and_an_unknown_network(capsys):
+    row = {"network": "tiny", "GFLOP per image": 0.25, "images/s": 180.4, "share of peak": 0.29}
+    assert speed.speed_markdown([row]).splitlines()[-1] == "| tiny | 0.250 | 180 | 29% |"
+    with pytest.raises(SystemExit, match="no network matches"):
+        main(["speed", "no-such-net"])
