@@ -25,7 +25,7 @@ else:
 from .augment import (  # noqa: E402
     PadAndRandomCrop, PerImageStandardization, RandomCropPerImage, input_pipeline,
 )
-from .budgets import BUDGETS, BudgetError, budget_settings, resolve_budget  # noqa: E402
+from .budgets import BUDGETS, BudgetError, budget_settings, exercise_budget, resolve_budget  # noqa: E402
 from .checks import InputError, check_images, check_labels  # noqa: E402
 from .data import CLASS_NAMES, Cifar10, DataError, data_note, load_cifar10  # noqa: E402
 from .devices import setup_devices  # noqa: E402
@@ -38,7 +38,7 @@ from . import inception, models, noise, plots, references, schedules, speedrun, 
 __all__ = [
     "BACKEND", "BUDGETS", "BackendError", "BudgetError", "CLASS_NAMES", "Cifar10", "DataError", "InputError",
     "PadAndRandomCrop", "PerImageStandardization", "RandomCropPerImage", "Split",
-    "budget_settings", "check_backend", "check_images", "check_labels", "data_note", "inception",
+    "budget_settings", "check_backend", "exercise_budget", "check_images", "check_labels", "data_note", "inception",
     "input_pipeline", "load_cifar10", "load_result", "load_results", "load_split", "models", "noise", "plots",
     "read_curves", "resolve_budget", "references", "results_dir", "schedules", "summary", "tables",
     "setup_devices", "speedrun", "split_validation", "train_and_record", "train_more_seeds", "tta", "whitening",

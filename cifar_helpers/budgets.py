@@ -40,3 +40,8 @@ def budget_settings(settings: dict, budget: str) -> SimpleNamespace:
     print(f"Budget: {budget} ({DESCRIPTIONS[budget]})")
     print("Settings: " + ", ".join(f"{key}={value}" for key, value in row.items()))
     return SimpleNamespace(budget=budget, **row)
+
+
+def exercise_budget(budget: str) -> str:
+    """The budget an exercise's solution trains at: quick (minutes on a laptop) whatever the notebook ran at; smoke in CI."""
+    return "smoke" if resolve_budget(budget) == "smoke" else "quick"

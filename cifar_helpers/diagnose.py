@@ -136,3 +136,18 @@ def expected_calibration_error(probabilities, labels, bins: int = 15) -> float:
     share, accuracy, confidence = confidence_bins(probabilities, labels, bins)
     used = share > 0
     return float(np.sum(share[used] * np.abs(accuracy[used] - confidence[used])))
+
+
+def confusion_counts(true_labels, predicted_labels, num_classes: int) -> np.ndarray:
+    """counts[i, j]: how many images of true class i were predicted as class j."""
+    counts = np.zeros((num_classes, num_classes), dtype=int)
+    np.add.at(counts, (np.asarray(true_labels), np.asarray(predicted_labels)), 1)
+    return counts
+
+
+def most_confused_pair(counts: np.ndarray):
+    """((i, j), n): the two classes mistaken for each other most, counting both directions, and how many images."""
+    both = counts + counts.T
+    np.fill_diagonal(both, 0)
+    i, j = np.unravel_index(np.argmax(both), both.shape)
+    return (int(min(i, j)), int(max(i, j))), int(both[i, j])

@@ -14,7 +14,7 @@ import numpy as np
 from matplotlib.ticker import MaxNLocator
 
 from .checks import check_images, check_labels
-from .diagnose import confidence_bins
+from .diagnose import confidence_bins, confusion_counts
 
 # (history key, panel title, y label) in reading order: losses on top, accuracies below.
 PANELS = (("loss", "training loss", "loss"), ("val_loss", "validation loss", "loss"),
@@ -157,8 +157,7 @@ def plot_class_balance(parts: dict, class_names):
 def plot_confusion_matrix(true_labels, predicted_labels, class_names):
     """Row-normalised confusion matrix: where each true class's images were put."""
     size = len(class_names)
-    counts = np.zeros((size, size))
-    np.add.at(counts, (np.asarray(true_labels), np.asarray(predicted_labels)), 1)
+    counts = confusion_counts(true_labels, predicted_labels, size)
     shares = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
     fig, ax = plt.subplots(figsize=(6.5, 5.5))
     shown = ax.imshow(shares, cmap="Blues", vmin=0, vmax=1)

@@ -2,7 +2,7 @@
 
 import pytest
 
-from cifar_helpers.budgets import BudgetError, budget_settings, resolve_budget
+from cifar_helpers.budgets import BudgetError, budget_settings, exercise_budget, resolve_budget
 
 SETTINGS = {"smoke": {"epochs": 1}, "quick": {"epochs": 5}, "overnight": {"epochs": 12}, "full": {"epochs": 50}}
 
@@ -29,3 +29,7 @@ def test_settings_row_is_picked_and_printed(capsys):
 def test_settings_must_cover_every_budget():
     with pytest.raises(BudgetError, match="no row for budget\\(s\\) \\['overnight', 'full'\\]"):
         budget_settings({"smoke": {}, "quick": {}}, "quick")
+
+
+def test_exercises_train_at_quick_except_in_ci():
+    assert [exercise_budget(b) for b in ("smoke", "quick", "overnight", "full")] == ["smoke", "quick", "quick", "quick"]

@@ -90,3 +90,11 @@ def test_gradient_norms_agree_with_a_finite_difference_on_this_backend():
     kernel.assign(start)
     assert gradient[1, 1, 0, 0] == pytest.approx((losses[0] - losses[1]) / 2e-2, rel=0.05, abs=1e-4)
     assert diagnose.conv_gradient_norms(model, images, labels) == pytest.approx([np.linalg.norm(gradient)], rel=1e-5)
+
+
+def test_the_most_confused_pair_counts_both_directions():
+    from cifar_helpers.diagnose import confusion_counts, most_confused_pair
+    counts = confusion_counts([0, 0, 1, 1, 2, 2, 2], [1, 0, 0, 1, 1, 1, 2], 3)
+    assert counts.tolist() == [[1, 1, 0], [1, 1, 0], [0, 2, 1]]
+    assert most_confused_pair(counts) == ((0, 1), 2)  # 0<->1 twice (once each way), 2->1 twice: the first found
+    assert most_confused_pair(confusion_counts([2, 2, 2, 0], [1, 1, 1, 1], 3)) == ((1, 2), 3)
