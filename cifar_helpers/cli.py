@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from .budgets import BUDGETS, DEFAULT_BUDGET, ENV_VAR as BUDGET_VAR, resolve_budget
+from .processes import this_process_writes
 
 NOTEBOOKS_DIR = Path(__file__).resolve().parents[1] / "notebooks"
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -55,8 +56,8 @@ def kernel_config():
     return config
 
 
-def execute_notebook(path: Path, output: Path, progress=True):
-    """Run every cell of `path` in a fresh kernel, saving the executed copy to `output`."""
+def execute_notebook(path: Path, output, progress=True):
+    """Run every cell of `path` in a fresh kernel, saving the executed copy to `output` (None: not saved)."""
     import nbformat
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError
@@ -72,8 +73,9 @@ def execute_notebook(path: Path, output: Path, progress=True):
                 client.execute_cell(cell, index)
             except CellExecutionError as error:
                 raise NotebookFailed(failure_message(path, index, cell, error)) from None
-    output.parent.mkdir(parents=True, exist_ok=True)
-    nbformat.write(notebook, output)
+    if output is not None:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        nbformat.write(notebook, output)
 
 
 def run_command(args) -> int:
@@ -85,14 +87,15 @@ def run_command(args) -> int:
     notebooks = find_notebooks(args.notebooks)
     os.environ[BUDGET_VAR] = budget
     out_dir = NOTEBOOKS_DIR.parent / "runs" / budget
+    writes = this_process_writes()  # several processes (KERAS_DISTRIBUTION_* or TF_CONFIG): process 0 writes
     for path in notebooks:
         target = path if args.update else out_dir / path.name
         try:
-            execute_notebook(path, target, progress=not args.no_progress)
+            execute_notebook(path, target if writes else None, progress=not args.no_progress)
         except NotebookFailed as failure:
             print(failure, file=sys.stderr)
             return 1
-        print(f"{path.name}: ok -> {target.relative_to(NOTEBOOKS_DIR.parent)}")
+        print(f"{path.name}: ok -> {target.relative_to(NOTEBOOKS_DIR.parent) if writes else 'written by process 0'}")
     return 0
 
 

@@ -1,11 +1,12 @@
 """Find the accelerators, spread training over them the backend's way, and say what was chosen."""
 
 import contextlib
-import json
 import os
 from dataclasses import dataclass
 
 import keras
+
+from .processes import configured_processes, jax_process_settings, tf_config_workers
 
 
 @dataclass
@@ -19,27 +20,22 @@ class Placement:
     precision: str
     device_line: str
     strategy: object = None  # a tf.distribute strategy on TensorFlow; None on JAX (keras.distribution is global)
+    processes: int = 1  # processes training together (one per machine, or several on one)
+    process_id: int = 0  # this one's number; process 0 writes the records, weights and outputs
 
     @property
     def num_replicas_in_sync(self) -> int:
-        """How many devices share each batch (tf.distribute's name for it)."""
+        """How many devices share each batch, over every process (tf.distribute's name for it)."""
         return self.replicas
+
+    @property
+    def writes_files(self) -> bool:
+        """True on process 0, the one that writes records, weights and backups."""
+        return self.process_id == 0
 
     def scope(self):
         """Build models inside this (the tf.distribute scope on TensorFlow; nothing to enter on JAX)."""
         return self.strategy.scope() if self.strategy is not None else contextlib.nullcontext()
-
-
-def tf_config_workers() -> int:
-    """Number of workers named in $TF_CONFIG (0 when it is unset)."""
-    raw = os.environ.get("TF_CONFIG")
-    if not raw:
-        return 0
-    try:
-        cluster = json.loads(raw).get("cluster", {})
-    except json.JSONDecodeError as error:
-        raise ValueError(f"TF_CONFIG is not valid JSON ({error}); see the README's multi-worker section.") from error
-    return len(cluster.get("worker", [])) + len(cluster.get("chief", []))
 
 
 def choose_precision(gpu_names, compute_capabilities, asked: bool) -> str:
@@ -60,7 +56,9 @@ def tensorflow_placement(devices=None):
         except RuntimeError:  # already initialised: the setting can no longer change
             pass
     if tf_config_workers():
-        strategy = tf.distribute.MultiWorkerMirroredStrategy()
+        from .tf_multiworker import MultiWorkerMirroredStrategy  # keras#20585 mended there
+
+        strategy = MultiWorkerMirroredStrategy()
     elif devices and len(devices) > 1:
         strategy = tf.distribute.MirroredStrategy(devices=list(devices))
     elif len(gpus) > 1:
@@ -74,17 +72,40 @@ def tensorflow_placement(devices=None):
     return strategy, name, strategy.num_replicas_in_sync, names, capabilities
 
 
+def start_jax_processes():
+    """keras.distribution.initialize from KERAS_DISTRIBUTION_* (once per process); True when several processes run."""
+    import jax
+
+    if jax_process_settings() is None:
+        if jax.process_count() > 1:
+            raise ValueError("jax.distributed was started without KERAS_DISTRIBUTION_*: set those three variables "
+                             "instead (setup_devices starts the processes), see the README's \"More than one device\".")
+        return False
+    if not jax.distributed.is_initialized():
+        keras.distribution.initialize()  # reads the three KERAS_DISTRIBUTION_* variables
+    return jax.process_count() > 1
+
+
 def jax_placement(devices=None):
     """keras.distribution.DataParallel over every GPU when there are several, else one device.
 
-    After jax.distributed.initialize() (one process per host), jax.devices() lists every host's GPUs.
+    Under KERAS_DISTRIBUTION_* (several processes), DataParallel spans every process's devices, and each
+    process feeds its own share of the global batch (auto_shard_dataset=False: feed.make_batches shards).
     """
     import jax
 
-    gpus = [d for d in jax.devices() if d.platform == "gpu"]
-    chosen = list(devices) if devices else [f"gpu:{d.id}" for d in gpus]
+    several_processes = start_jax_processes()
+    if several_processes and devices:
+        raise ValueError("devices= names this machine's devices; with several processes (KERAS_DISTRIBUTION_*) "
+                         "setup_devices uses every process's devices: leave devices out.")
+    gpus = [d for d in jax.local_devices() if d.platform == "gpu"]
+    if several_processes:
+        chosen = keras.distribution.list_devices()  # every process's GPUs (or CPUs where there are none)
+    else:
+        chosen = list(devices) if devices else [f"gpu:{d.id}" for d in gpus]
     if len(chosen) > 1:
-        keras.distribution.set_distribution(keras.distribution.DataParallel(devices=chosen))
+        keras.distribution.set_distribution(
+            keras.distribution.DataParallel(devices=chosen, auto_shard_dataset=not several_processes))
         name = "DataParallel"
     else:
         name = "default (one device)"
@@ -98,6 +119,7 @@ def setup_devices(mixed_precision: bool = False, devices=None, verbose: bool = T
     mixed_precision=True asks for mixed_bfloat16 (mixed_float16 on GPUs older than Ampere); CPUs stay float32.
     """
     backend = keras.backend.backend()
+    processes, process_id = configured_processes(backend)
     if backend == "tensorflow":
         strategy, name, replicas, gpu_names, capabilities = tensorflow_placement(devices)
     elif backend == "jax":
@@ -110,6 +132,7 @@ def setup_devices(mixed_precision: bool = False, devices=None, verbose: bool = T
                 else f"CPU only ({os.cpu_count()} cores)")
     note = " (mixed precision needs a GPU)" if mixed_precision and not gpu_names else ""
     line = f"Backend: {backend}; devices: {hardware}; strategy: {name} x{replicas}; precision: {precision}{note}"
+    line += f"; processes: {processes} (this is {process_id})" if processes > 1 else ""
     if verbose:
         print(line)
-    return Placement(backend, gpu_names or ["cpu"], replicas, name, precision, line, strategy)
+    return Placement(backend, gpu_names or ["cpu"], replicas, name, precision, line, strategy, processes, process_id)

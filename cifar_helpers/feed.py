@@ -14,19 +14,29 @@ def one_hot(labels, num_classes: int) -> np.ndarray:
 
 
 class ArrayBatches(keras.utils.PyDataset):
-    """Batches of (float32 pixels 0..255, labels) from NumPy arrays, reshuffled each epoch when asked."""
+    """Batches of (float32 pixels 0..255, labels) from NumPy arrays, reshuffled each epoch when asked.
 
-    def __init__(self, images, labels, batch_size: int, shuffle: bool = False, seed: int = 0):
+    With several processes, every process shuffles alike (same seed), keeps its own block of each global
+    batch, and stops after the last whole one, so all processes take the same number of steps.
+    """
+
+    def __init__(self, images, labels, batch_size: int, shuffle: bool = False, seed: int = 0,
+                 process_id: int = 0, processes: int = 1):
         super().__init__()
         self.images, self.labels, self.batch_size, self.shuffle = images, labels, batch_size, shuffle
+        self.process_id, self.processes = process_id, processes
         self.rng = np.random.default_rng(seed)
         self.order = self.rng.permutation(len(images)) if shuffle else np.arange(len(images))
 
     def __len__(self):
+        if self.processes > 1:
+            return len(self.images) // self.batch_size
         return math.ceil(len(self.images) / self.batch_size)
 
     def __getitem__(self, index):
         rows = self.order[index * self.batch_size:(index + 1) * self.batch_size]
+        share = self.batch_size // self.processes
+        rows = rows[self.process_id * share:(self.process_id + 1) * share] if self.processes > 1 else rows
         return self.images[rows].astype("float32"), self.labels[rows]
 
     def on_epoch_end(self):
@@ -34,26 +44,57 @@ class ArrayBatches(keras.utils.PyDataset):
             self.order = self.rng.permutation(len(self.images))
 
 
-def tensorflow_batches(images, labels, batch_size: int, shuffle: bool, seed: int):
-    """The same batches as a prefetched tf.data pipeline (TensorFlow only: faster on CPU cores)."""
+def tensorflow_batches(images, labels, batch_size: int, shuffle: bool, seed: int, drop_remainder: bool = False):
+    """The same batches as a prefetched tf.data pipeline (TensorFlow only: faster on CPU cores).
+
+    drop_remainder leaves out the last partial batch (several workers: tf.distribute shards the global batches).
+    """
     import tensorflow as tf
 
     dataset = tf.data.Dataset.from_tensor_slices((images, labels))
     if shuffle:
         dataset = dataset.shuffle(len(images), seed=seed, reshuffle_each_iteration=True)
     to_float = lambda x, y: (tf.cast(x, tf.float32), y)  # noqa: E731
-    return dataset.batch(batch_size).map(to_float, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
+    batches = dataset.batch(batch_size, drop_remainder=drop_remainder)
+    return batches.map(to_float, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
 
 
-def make_batches(images, labels, batch_size: int, shuffle: bool = False, seed: int = 0, num_classes=None):
+def check_global_batch(batch_size: int, replicas: int) -> None:
+    """Stop with a clear error unless the global batch splits evenly over every device of every process."""
+    if batch_size % replicas:
+        raise ValueError(f"The global batch of {batch_size} does not split evenly over {replicas} devices: "
+                         f"pick a batch size that is a multiple of {replicas}.")
+
+
+def evaluation_batch_size(count: int, batch_size: int, placement=None) -> int:
+    """The batch size for evaluating `count` images: batch_size on one process; with several, the largest
+    multiple of the device count, up to batch_size, that divides `count` (no partial batch: equal steps).
+    """
+    if getattr(placement, "processes", 1) == 1:
+        return batch_size
+    replicas = placement.replicas
+    fits = [size for size in range(replicas, batch_size + 1, replicas) if count % size == 0]
+    if not fits:
+        raise ValueError(f"{count} evaluation images cannot be cut into equal batches over {replicas} devices: "
+                         f"use a validation and test size that is a multiple of {replicas}.")
+    return fits[-1]
+
+
+def make_batches(images, labels, batch_size: int, shuffle: bool = False, seed: int = 0, num_classes=None,
+                 placement=None):
     """Checked, batched (float32 pixels 0..255, labels) for fit/evaluate; one-hot labels when num_classes is given.
 
     On TensorFlow a tf.data pipeline (it overlaps batching with training on a CPU, and keeps the
     committed TensorFlow runs reproducible); on other backends a keras.utils.PyDataset.
+    placement (setup_devices' answer) with several processes: batch_size is the global batch, every
+    process gets its share, and the last partial batch is left out so that all take the same steps.
     """
     images = check_images(images)
     labels = check_labels(labels, len(images))
     labels = one_hot(labels, num_classes) if num_classes else labels
+    processes = getattr(placement, "processes", 1)
+    if processes > 1:
+        check_global_batch(batch_size, placement.replicas)
     if keras.backend.backend() == "tensorflow":
-        return tensorflow_batches(images, labels, batch_size, shuffle, seed)
-    return ArrayBatches(images, labels, batch_size, shuffle, seed)
+        return tensorflow_batches(images, labels, batch_size, shuffle, seed, drop_remainder=processes > 1)
+    return ArrayBatches(images, labels, batch_size, shuffle, seed, getattr(placement, "process_id", 0), processes)

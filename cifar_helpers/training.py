@@ -5,6 +5,7 @@ import datetime
 import json
 import math
 import shutil
+import tempfile
 import time
 from pathlib import Path
 
@@ -13,7 +14,7 @@ import keras
 from .backend import backend_versions
 from .checks import warn_if_unscaled
 from .data import cache_dir
-from .feed import make_batches
+from .feed import evaluation_batch_size, make_batches
 from .records import matching_record, result_path, write_json_atomically
 
 
@@ -84,9 +85,18 @@ def placement_line(strategy) -> str:
     return getattr(strategy, "device_line", None) or "default device (setup_devices not called)"
 
 
-def reuse(record: dict, model, weights: Path, needs_model: bool):
-    """(record, model with the recorded weights) when they can be had; None when the run must be trained again."""
-    if weights.exists():
+def several_processes(placement) -> bool:
+    """True when setup_devices' placement spans more than one process."""
+    return getattr(placement, "processes", 1) > 1
+
+
+def reuse(record: dict, model, weights, needs_model: bool):
+    """(record, model with the recorded weights) when they can be had; None when the run must be trained again.
+
+    weights=None: weights are not looked for (several processes: only process 0's machine may have them,
+    and every process must decide alike).
+    """
+    if weights is not None and weights.exists():
         model.optimizer.build(model.trainable_variables)  # the saved weights include the optimizer's state
         model.load_weights(weights)
         print(f"reused recorded run {record['run']} (weights from the local cache)")
@@ -123,15 +133,17 @@ def train_and_record(build_model, split, *, notebook: str, run: str, budget: str
     folder = run_dir(budget, notebook, run)
     recorded = matching_record(result_path(budget, notebook, run), wanted)
     if recorded is not None:
-        reused = reuse(recorded, model, folder / "final.weights.h5", needs_model)
+        weights = None if several_processes(strategy) else folder / "final.weights.h5"
+        reused = reuse(recorded, model, weights, needs_model)
         if reused is not None:
             return reused
     record, model = fit_and_test(model, split, folder, wanted, epochs=epochs, batch_size=batch_size, seed=seed,
-                                 callbacks=callbacks, scores=scores)
+                                 callbacks=callbacks, scores=scores, placement=strategy)
     record = {"notebook": notebook, "run": run, "label": label or run, **record,
               "device": placement_line(strategy),
               "finished": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")}
-    write_json_atomically(result_path(budget, notebook, run), record)
+    if getattr(strategy, "writes_files", True):
+        write_json_atomically(result_path(budget, notebook, run), record)
     print(f"{record['label']}: test accuracy {record['test_accuracy']:.4f} "
           f"({record['epochs']} epochs on {record['train_size']} images, {record['wall_time_s']:.0f} s)")
     return record, model
@@ -153,29 +165,51 @@ def train_more_seeds(build_model, split, first: dict, *, seeds=(1, 2), strategy=
         for seed in seeds]
 
 
-def fit_and_test(model, split, folder: Path, wanted: dict, *, epochs: int, batch_size: int, seed: int, callbacks,
-                 scores=None):
-    """Fit with a per-epoch backup (resuming one left by an interrupted sitting), test, keep the final weights."""
-    num_classes = len(split.class_names) if wants_one_hot(model) else None
-    train = make_batches(*split.train, batch_size, shuffle=True, seed=seed, num_classes=num_classes)
-    val = make_batches(*split.val, batch_size, num_classes=num_classes)
-    test = make_batches(*split.test, batch_size, num_classes=num_classes)
+@contextlib.contextmanager
+def run_folder(folder: Path, wanted: dict, placement=None):
+    """Where fit keeps its backup, epoch log and final weights; other processes than 0 get a private scratch folder.
+
+    A backup of other settings is removed first (never resumed from), and so is any backup of a run over
+    several processes: those start over (all processes would have to resume the same epoch together).
+    """
+    if not getattr(placement, "writes_files", True):
+        with tempfile.TemporaryDirectory(prefix="cifar_run_") as scratch:
+            yield Path(scratch)
+        return
     stamp = folder / "settings.json"
-    if folder.exists() and (not stamp.exists() or json.loads(stamp.read_text()) != json.loads(json.dumps(wanted))):
-        shutil.rmtree(folder)  # a backup of other settings: never resume from it
+    stale = not stamp.exists() or json.loads(stamp.read_text()) != json.loads(json.dumps(wanted))
+    if folder.exists() and (stale or several_processes(placement)):
+        shutil.rmtree(folder)
     folder.mkdir(parents=True, exist_ok=True)
     write_json_atomically(stamp, wanted)
-    log = EpochLog(folder / "epochs.json")
-    if log.entries:
-        print(f"resuming from epoch {len(log.entries)} of {epochs} (a previous sitting was interrupted)")
-    backup = keras.callbacks.BackupAndRestore(str(folder / "backup"), delete_checkpoint=True)
-    progress = keras.callbacks.CSVLogger(str(folder / "log.csv"), append=True)  # one line per epoch: `tail` it
-    model.fit(train, validation_data=val, epochs=epochs, verbose=0, shuffle=False,
-              callbacks=[backup, log, progress, EpochLines(epochs), *callbacks])  # the batches reshuffle every epoch
-    tested = model.evaluate(test, verbose=0, return_dict=True)
-    extra = {name: float(value) for name, value in (scores(model, split) if scores else {}).items()}
-    model.save_weights(folder / "final.weights.h5")
-    (folder / "epochs.json").unlink()
+    yield folder
+
+
+def fit_and_test(model, split, folder: Path, wanted: dict, *, epochs: int, batch_size: int, seed: int, callbacks,
+                 scores=None, placement=None):
+    """Fit with a per-epoch backup (resuming one left by an interrupted sitting), test, keep the final weights.
+
+    placement (setup_devices' answer) with several processes: each feeds its share of the global batch,
+    there is no backup to resume from, and only process 0's weights are kept.
+    """
+    num_classes = len(split.class_names) if wants_one_hot(model) else None
+    feed = {"num_classes": num_classes, "placement": placement}
+    train = make_batches(*split.train, batch_size, shuffle=True, seed=seed, **feed)
+    val = make_batches(*split.val, evaluation_batch_size(len(split.y_val), batch_size, placement), **feed)
+    test = make_batches(*split.test, evaluation_batch_size(len(split.y_test), batch_size, placement), **feed)
+    with run_folder(folder, wanted, placement) as folder:
+        log = EpochLog(folder / "epochs.json")
+        if log.entries:
+            print(f"resuming from epoch {len(log.entries)} of {epochs} (a previous sitting was interrupted)")
+        backup = [] if several_processes(placement) else [
+            keras.callbacks.BackupAndRestore(str(folder / "backup"), delete_checkpoint=True)]
+        progress = keras.callbacks.CSVLogger(str(folder / "log.csv"), append=True)  # one line per epoch: `tail` it
+        model.fit(train, validation_data=val, epochs=epochs, verbose=0, shuffle=False,
+                  callbacks=[*backup, log, progress, EpochLines(epochs), *callbacks])  # the batches reshuffle every epoch
+        tested = model.evaluate(test, verbose=0, return_dict=True)
+        extra = {name: float(value) for name, value in (scores(model, split) if scores else {}).items()}
+        model.save_weights(folder / "final.weights.h5")  # on every process: JAX saves collectively
+        (folder / "epochs.json").unlink()
     wall = log.seconds()
     record = {**wanted, "test_accuracy": float(tested["accuracy"]), "test_loss": float(tested["loss"]), **extra,
               "history": log.history(), "wall_time_s": round(wall, 1),

@@ -1,0 +1,164 @@
+"""Several processes: two on 127.0.0.1 train through setup_devices and train_and_record, on the running backend.
+
+JAX: keras.distribution (KERAS_DISTRIBUTION_*). TensorFlow: MultiWorkerMirroredStrategy (TF_CONFIG), mended
+for keras-team/keras#20585 in cifar_helpers/tf_multiworker.py. Both processes must end with the same weights,
+those of one process trained on the same global batches (started at the same time), and leave one record.
+"""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+
+from cifar_helpers.feed import ArrayBatches, check_global_batch, evaluation_batch_size
+from cifar_helpers.processes import JAX_VARIABLES, configured_processes, this_process_writes, tf_config_process
+
+PROJECT = Path(__file__).resolve().parents[1]
+WORKER = Path(__file__).with_name("distributed_worker.py")
+TOLERANCE = 1e-5  # largest |difference| allowed between a process's weights and the one-process run's
+DEADLINE_S = 85  # all three processes together, start-up included
+
+
+def free_ports(count: int) -> list:
+    """`count` ports that were free a moment ago (bound to port 0 by the system, then released)."""
+    sockets = [socket.socket() for _ in range(count)]
+    for sock in sockets:
+        sock.bind(("127.0.0.1", 0))
+    ports = [sock.getsockname()[1] for sock in sockets]
+    for sock in sockets:
+        sock.close()
+    return ports
+
+
+def cluster_environments(backend: str, tmp_path: Path, count: int) -> list:
+    """The environment of each of `count` processes on 127.0.0.1, with the test's own results and cache folders.
+
+    One JAX process gets no KERAS_DISTRIBUTION_* (the notebooks' plain path). One TensorFlow process is a
+    one-worker TF_CONFIG cluster: Keras reads the first batch of a tf.distribute run once before training,
+    which draws one reshuffle of the tf.data pipeline, so only a strategy run sees the same batches as two workers.
+    """
+    base = {key: value for key, value in os.environ.items() if key not in (*JAX_VARIABLES, "TF_CONFIG", "XLA_FLAGS")}
+    base.update(KERAS_BACKEND=backend, CIFAR_RESULTS_DIR=str(tmp_path / "results"), KERAS_HOME=str(tmp_path / "keras"),
+                PYTHONPATH=os.pathsep.join(filter(None, [str(PROJECT), os.environ.get("PYTHONPATH")])))
+    if backend == "jax" and count == 1:
+        return [base]
+    if backend == "jax":
+        address = f"127.0.0.1:{free_ports(1)[0]}"
+        return [{**base, "KERAS_DISTRIBUTION_JOB_ADDRESSES": address, "KERAS_DISTRIBUTION_NUM_PROCESSES": str(count),
+                 "KERAS_DISTRIBUTION_PROCESS_ID": str(index)} for index in range(count)]
+    workers = [f"127.0.0.1:{port}" for port in free_ports(count)]
+    return [{**base, "TF_CONFIG": json.dumps({"cluster": {"worker": workers}, "task": {"type": "worker", "index": index}})}
+            for index in range(count)]
+
+
+def start_processes(backend: str, tmp_path: Path, count: int) -> list:
+    """Start `count` processes training together; return [(process, its weights file)]."""
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    return [(subprocess.Popen([sys.executable, str(WORKER), str(tmp_path / f"weights{index}.npz")], env=env,
+                              cwd=tmp_path, text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT),
+             tmp_path / f"weights{index}.npz")
+            for index, env in enumerate(cluster_environments(backend, tmp_path, count))]
+
+
+def finish(started: list) -> list:
+    """Wait for every process (DEADLINE_S from now at most); return their logs, failing with them on an error."""
+    deadline = time.monotonic() + DEADLINE_S
+    logs = []
+    try:
+        for process, _ in started:
+            logs.append(process.communicate(timeout=max(deadline - time.monotonic(), 1))[0])
+    except subprocess.TimeoutExpired:
+        for process, _ in started:
+            process.kill()
+        pytest.fail("the processes ran past the deadline:\n" + "\n---\n".join(
+            (process.communicate()[0] or "")[-2000:] for process, _ in started))
+    for index, ((process, _), log) in enumerate(zip(started, logs)):
+        assert process.returncode == 0, f"process {index} failed:\n{log[-3000:]}"
+    return logs
+
+
+def weights(started: list) -> list:
+    """Each process's final weights, as saved by distributed_worker."""
+    return [list(np.load(out).values()) for _, out in started]
+
+
+def largest_difference(first: list, second: list) -> float:
+    """max |a - b| over every weight array."""
+    return max(float(np.max(np.abs(a - b))) for a, b in zip(first, second))
+
+
+def test_two_processes_train_like_one_on_the_global_batch(tmp_path, capsys):
+    backend = keras.backend.backend()
+    started_at = time.monotonic()
+    pair, alone = start_processes(backend, tmp_path / "pair", 2), start_processes(backend, tmp_path / "alone", 1)
+    logs = finish(pair + alone)
+    seconds = time.monotonic() - started_at
+    (first, second), (reference,) = weights(pair), weights(alone)
+    apart, off = largest_difference(first, second), largest_difference(first, reference)
+    with capsys.disabled():
+        print(f"\n{backend}: 2 processes + 1 alone in {seconds:.0f} s; |process 0 - process 1| <= {apart:.2e}; "
+              f"|process 0 - one process| <= {off:.2e}")
+    assert "processes: 2 (this is 0)" in logs[0] and "processes: 2 (this is 1)" in logs[1], logs[0][-2000:]
+    assert all(np.array_equal(a, b) for a, b in zip(first, second))
+    assert off <= TOLERANCE
+    records = list((tmp_path / "pair" / "results").rglob("*.json"))
+    assert len(records) == 1 and "processes: 2 (this is 0)" in json.loads(records[0].read_text())["device"]
+    assert seconds < DEADLINE_S + 5
+
+
+def test_process_numbers_come_from_the_backends_own_variables(monkeypatch):
+    for name in JAX_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.delenv("TF_CONFIG", raising=False)
+    assert configured_processes("jax") == (1, 0) and configured_processes("tensorflow") == (1, 0)
+    monkeypatch.setenv("KERAS_DISTRIBUTION_JOB_ADDRESSES", "10.0.0.1:1234")
+    monkeypatch.setenv("KERAS_DISTRIBUTION_NUM_PROCESSES", "2")
+    with pytest.raises(ValueError, match="KERAS_DISTRIBUTION_PROCESS_ID is not set"):
+        configured_processes("jax")
+    monkeypatch.setenv("KERAS_DISTRIBUTION_PROCESS_ID", "1")
+    assert configured_processes("jax") == (2, 1) and not this_process_writes("jax")
+    with pytest.raises(ValueError, match="on TensorFlow set TF_CONFIG"):
+        configured_processes("tensorflow")
+    monkeypatch.setenv("KERAS_DISTRIBUTION_PROCESS_ID", "2")
+    with pytest.raises(ValueError, match="from 0 to the count - 1"):
+        configured_processes("jax")
+
+
+def test_tf_config_names_the_chief_process_0(monkeypatch):
+    cluster = {"chief": ["a:1"], "worker": ["b:1", "c:1"]}
+    monkeypatch.setenv("TF_CONFIG", json.dumps({"cluster": cluster, "task": {"type": "worker", "index": 1}}))
+    assert tf_config_process() == (3, 2)
+    with pytest.raises(ValueError, match="TF_CONFIG is TensorFlow's; on JAX set KERAS_DISTRIBUTION"):
+        configured_processes("jax")
+    monkeypatch.setenv("TF_CONFIG", json.dumps({"cluster": cluster, "task": {"type": "chief", "index": 0}}))
+    assert configured_processes("tensorflow") == (3, 0) and this_process_writes("tensorflow")
+
+
+def test_each_process_takes_its_block_of_every_whole_global_batch():
+    images = np.arange(10, dtype=np.uint8).reshape(10, 1, 1, 1) * np.ones((1, 32, 32, 3), np.uint8)
+    shares = [ArrayBatches(images, np.arange(10), 4, shuffle=True, seed=3, process_id=index, processes=2)
+              for index in range(2)]
+    alone = ArrayBatches(images, np.arange(10), 4, shuffle=True, seed=3)
+    assert len(shares[0]) == len(shares[1]) == 2 and len(alone) == 3  # the partial batch of 2 is left out
+    for step in range(2):
+        together = np.concatenate([share[step][1] for share in shares])
+        np.testing.assert_array_equal(together, alone[step][1])
+
+
+def test_batches_must_split_evenly_over_the_devices():
+    class TwoProcesses:
+        processes, replicas = 2, 4
+
+    check_global_batch(128, 4)
+    with pytest.raises(ValueError, match="multiple of 4"):
+        check_global_batch(130, 4)
+    assert evaluation_batch_size(10_000, 128, TwoProcesses) == 100 and evaluation_batch_size(10_000, 128) == 128
+    with pytest.raises(ValueError, match="multiple of 4"):
+        evaluation_batch_size(50, 128, TwoProcesses)
