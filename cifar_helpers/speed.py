@@ -45,11 +45,12 @@ class StepTimer(keras.callbacks.Callback):
         self.seconds.append(time.perf_counter() - self.started)
 
 
-def training_speed(build_model, images, labels, *, batch_size: int = 128, steps: int = 20, jit_compile=False,
+def training_speed(build_model, images, labels, *, batch_size: int = 128, steps: int = 20, jit_compile="auto",
                    rounds: int = 2) -> float:
     """Training images per second of a freshly built model: `rounds` timed passes of `steps` batches after one warm-up.
 
-    jit_compile=True compiles each training step with XLA (Keras leaves XLA off on CPU-only TensorFlow).
+    jit_compile=True compiles each training step with XLA; "auto" is Keras' default (off on CPU-only TensorFlow,
+    always on with JAX).
     Returns the best round's speed (the least disturbed by anything else on the machine).
     """
     count = batch_size * steps
@@ -57,7 +58,8 @@ def training_speed(build_model, images, labels, *, batch_size: int = 128, steps:
         raise ValueError(f"{count} images are needed for {steps} steps of {batch_size}; got {len(images)}")
     keras.utils.set_random_seed(0)
     model = build_model()
-    model.jit_compile = jit_compile
+    if jit_compile != "auto":
+        model.jit_compile = jit_compile
     timer = StepTimer()
     batches = make_batches(images[:count], labels[:count], batch_size, shuffle=True)
     model.fit(batches, epochs=rounds + 1, verbose=0, shuffle=False, callbacks=[timer])  # the batches reshuffle
@@ -91,11 +93,11 @@ def augmentation_seconds(model, images, repeats: int = 5) -> float:
 
 
 def speed_row(name: str, build_model, images, labels, **options) -> dict:
-    """One network's training speed without and with XLA, and what share of the CPU's peak each reaches."""
+    """One network's training speed as Keras compiles it by default and with XLA, and the CPU peak's share of each."""
     model = build_model()
     flops = training_flops_per_image(model)
     batch_size = options.get("batch_size", 128)
-    graph = training_speed(build_model, images, labels, jit_compile=False, **options)
+    graph = training_speed(build_model, images, labels, **options)  # Keras' default
     xla = training_speed(build_model, images, labels, jit_compile=True, **options)
     augmentation = augmentation_seconds(model, images[:batch_size]) * graph / batch_size
     peak = cpu_peak_flops()
