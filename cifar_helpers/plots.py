@@ -73,13 +73,19 @@ def first_epoch_at_new_rate(drop_after_epoch: float) -> int:
     return math.floor(drop_after_epoch) + 1
 
 
-def mark_rate_drops(fig, drops_after_epochs):
-    """A dotted line on every epoch axis of `fig` at the first epoch trained at each new learning rate."""
+def mark_epoch(fig, epoch: float, label: str):
+    """A dotted grey line at `epoch` on every epoch axis of `fig`, named once in the figure's legend."""
     for ax in fig.axes:
         if ax.get_xlabel() == "epoch":
-            for drop in drops_after_epochs:
-                ax.axvline(first_epoch_at_new_rate(drop), color="grey", linestyle=":", label=DROP_LABEL)
+            ax.axvline(epoch, color="grey", linestyle=":", label=label)
     legend_outside(fig)
+    return fig
+
+
+def mark_rate_drops(fig, drops_after_epochs):
+    """A dotted line on every epoch axis of `fig` at the first epoch trained at each new learning rate."""
+    for drop in drops_after_epochs:
+        mark_epoch(fig, first_epoch_at_new_rate(drop), DROP_LABEL)
     return fig
 
 

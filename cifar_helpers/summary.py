@@ -233,12 +233,19 @@ def beside_markdown(notebook: str, budget: str) -> str:
     return "\n\n".join(beside_table(notebook, other) for other in BESIDE if other != budget)
 
 
+EXERCISE_PREFIX = "exercise_"  # the runs of a notebook's exercise solutions: timed apart from the lesson's own
+
+
 def time_line(notebook: str, budget: str, elapsed_seconds: float) -> str:
     """This sitting's wall time, and how long the notebook's recorded runs took to train (reused runs count too)."""
     runs = notebook_runs(budget, notebook)
+    exercises = [r for r in runs if r["run"].startswith(EXERCISE_PREFIX)]
+    runs = [r for r in runs if not r["run"].startswith(EXERCISE_PREFIX)]
     line = f"Notebook wall time: {elapsed_seconds / 60:.1f} min (budget: {budget})"
     if runs:
         line += f"; its {len(runs)} recorded runs trained in {sum(r['wall_time_s'] for r in runs) / 60:.1f} min"
+    if exercises:
+        line += f" (its exercises' {len(exercises)} more in {sum(r['wall_time_s'] for r in exercises) / 60:.1f} min)"
     return line
 
 

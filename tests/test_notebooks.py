@@ -108,9 +108,12 @@ def test_time_line_adds_the_training_time_of_the_notebooks_own_runs():
 
     for notebook, run, seconds in (("03_x", "a", 60), ("03_x", "b", 90), ("04_y", "c", 600)):
         write_json_atomically(result_path("quick", notebook, run),
-                              {"notebook": notebook, "budget": "quick", "finished": run, "wall_time_s": seconds})
+                              {"notebook": notebook, "budget": "quick", "finished": run, "wall_time_s": seconds, "run": run})
     assert time_line("03_x", "quick", 24) == "Notebook wall time: 0.4 min (budget: quick); its 2 recorded runs trained in 2.5 min"
     assert time_line("09_z", "quick", 6) == "Notebook wall time: 0.1 min (budget: quick)"
+    write_json_atomically(result_path("quick", "03_x", "exercise_a"),
+                          {"notebook": "03_x", "budget": "quick", "finished": "c", "wall_time_s": 120, "run": "exercise_a"})
+    assert time_line("03_x", "quick", 24).endswith("trained in 2.5 min (its exercises' 1 more in 2.0 min)")
 
 
 def bootstrap_cell(path):

@@ -230,3 +230,12 @@ def test_filters_get_one_panel_each_and_the_schedule_plot_counts_steps_and_epoch
     assert {"optimizer step", "learning rate", "epoch"} <= labels
     matplotlib.pyplot.close(filters)
     matplotlib.pyplot.close(fig)
+
+
+def test_mark_epoch_draws_one_line_per_epoch_panel_and_one_legend_entry():
+    from cifar_helpers.plots import mark_epoch
+    record = {"run": "r", "label": "r", "history": {k: [1.0, 0.9, 0.8] for k in ("loss", "val_loss", "accuracy", "val_accuracy")}}
+    fig = mark_epoch(plots.plot_history([record]), 2, "step-1 run ends")
+    assert all(any(list(line.get_xdata()) == [2, 2] for line in ax.get_lines()) for ax in fig.axes)
+    labels = [text.get_text() for text in fig.legends[0].get_texts()]
+    assert labels.count("step-1 run ends") == 1
