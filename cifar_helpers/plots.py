@@ -4,13 +4,15 @@ Every figure here follows the same conventions: both axes of every panel are lab
 axes count from 1 (the point at epoch k is measured at the end of epoch k) and have integer
 ticks; legends sit outside the panels, so they never cover a curve; figures use constrained
 layout (image grids and the confusion matrix: tight layout), which makes room for titles,
-labels and outside legends, so nothing is clipped.
+labels and outside legends, so nothing is clipped. A run keeps one colour in every figure of a
+notebook (colour_of: given on first sight of its label, from the colour cycle less its grey).
 """
 
 import math
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.colors import to_rgb
 from matplotlib.ticker import MaxNLocator
 
 from .checks import check_images, check_labels
@@ -20,6 +22,31 @@ from .diagnose import confidence_bins
 PANELS = (("loss", "training loss", "loss"), ("val_loss", "validation loss", "loss"),
           ("accuracy", "training accuracy", "accuracy"), ("val_accuracy", "validation accuracy", "accuracy"))
 DROP_LABEL = "rate drop (first epoch at the new rate)"
+COLOURS = {}  # label -> colour, for this kernel: one notebook
+
+
+def reset_colours():
+    """Forget the colours given so far (a fresh notebook, or a test)."""
+    COLOURS.clear()
+
+
+def run_palette():
+    """The colour cycle's colours less its greys: grey is kept for reference lines (rate drops, calibration)."""
+    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    return [c for c in colours if len(set(to_rgb(c))) > 1] or colours
+
+
+def colour_of(label):
+    """A run's colour (or a series'), by its label: the next of the palette on first sight, the same ever after."""
+    if label not in COLOURS:
+        palette = run_palette()
+        COLOURS[label] = palette[len(COLOURS) % len(palette)]  # past the palette's length, colours repeat
+    return COLOURS[label]
+
+
+def run_label(record):
+    """The name a run goes by in legends and on axes."""
+    return record.get("label", record["run"])
 
 
 def label_axes(ax, xlabel, ylabel, integer_x=False):
@@ -54,7 +81,8 @@ def plot_history(records, title=None):
     for ax, (key, name, ylabel) in zip(axes.flat, PANELS):
         for record in records:
             values = record["history"][key]
-            ax.plot(epochs_of(values), values, marker=".", label=record.get("label", record["run"]))
+            label = run_label(record)
+            ax.plot(epochs_of(values), values, marker=".", color=colour_of(label), label=label)
         ax.set_title(name)
         label_axes(ax, "epoch", ylabel, integer_x=True)
     legend_outside(fig)
@@ -91,7 +119,7 @@ def plot_learning_rates(rates_by_name: dict):
         # epoch that uses the new rate, where mark_rate_drops draws its line. Thinner lines on top
         # keep schedules that coincide visible.
         ax.step(epochs_of(rates), rates, where="post", marker="o", markersize=3,
-                linewidth=max(3.0 - 0.8 * i, 1.0), label=name)
+                linewidth=max(3.0 - 0.8 * i, 1.0), color=colour_of(name), label=name)
     ax.set_yscale("log")
     label_axes(ax, "epoch", "learning rate", integer_x=True)
     legend_outside(fig)
@@ -178,15 +206,16 @@ def plot_confusion_matrix(true_labels, predicted_labels, class_names):
 def plot_accuracy_bars(records, article=None):
     """Our test accuracy per run, beside the article's number where it gives one ({run: percent})."""
     article = article or {}
-    labels = [r.get("label", r["run"]) for r in records]
+    labels = [run_label(r) for r in records]
     ours = [100 * r["test_accuracy"] for r in records]
     theirs = [article.get(r["run"], np.nan) for r in records]
     x = np.arange(len(records))
     fig, ax = plt.subplots(figsize=(max(6, 1.6 * len(records)), 4.2), layout="constrained")
-    bars = ax.bar(x - 0.2, ours, 0.4, label="ours (test)")
+    bars = ax.bar(x - 0.2, ours, 0.4, color=[colour_of(label) for label in labels],
+                  label="ours (test), in each run's colour")
     ax.bar_label(bars, fmt="%.1f", fontsize=8)
     if article:
-        bars = ax.bar(x + 0.2, theirs, 0.4, label="article (test)")
+        bars = ax.bar(x + 0.2, theirs, 0.4, color="0.2", label="article (test)")
         ax.bar_label(bars, fmt="%.1f", fontsize=8)
     ax.set_xticks(x, labels, rotation=15)
     label_axes(ax, "run", "test accuracy (%)")
@@ -199,7 +228,7 @@ def plot_gradient_norms(norms_by_model: dict, title=None):
     """Gradient norm per conv layer (input to output), one line per model, log scale."""
     fig, ax = plt.subplots(figsize=(8, 3.8), layout="constrained")
     for label, norms in norms_by_model.items():
-        ax.plot(range(1, len(norms) + 1), norms, marker=".", label=label)
+        ax.plot(range(1, len(norms) + 1), norms, marker=".", color=colour_of(label), label=label)
     ax.set_yscale("log")
     label_axes(ax, "conv layer (1 = nearest the input)", "gradient norm", integer_x=True)
     legend_outside(fig)
@@ -221,7 +250,8 @@ def plot_depth_comparison(families: dict):
     for ax, (name, ylabel, measure) in zip(axes, DEPTH_PANELS):
         for family, records in families.items():
             records = sorted(records, key=lambda r: r["config"]["depth"])
-            ax.plot([r["config"]["depth"] for r in records], [measure(r) for r in records], marker="o", label=family)
+            ax.plot([r["config"]["depth"] for r in records], [measure(r) for r in records], marker="o",
+                    color=colour_of(family), label=family)
         ax.set_title(name)
         label_axes(ax, "depth (weight layers)", ylabel)
         ax.set_xticks(depths)  # one tick per depth present: equal depths of two families share an x
@@ -235,9 +265,9 @@ def plot_confidence(probabilities_by_run: dict, labels, bins: int = 20):
     edges = np.linspace(0, 1, bins + 1)
     centres = (edges[:-1] + edges[1:]) / 2
     for name, probabilities in probabilities_by_run.items():
-        hist_ax.hist(probabilities.max(axis=1), bins=edges, alpha=0.5, label=name)
+        hist_ax.hist(probabilities.max(axis=1), bins=edges, alpha=0.5, color=colour_of(name), label=name)
         _, accuracy, _ = confidence_bins(probabilities, labels, bins)
-        rel_ax.plot(centres, accuracy, marker="o", label=name)
+        rel_ax.plot(centres, accuracy, marker="o", color=colour_of(name), label=name)
     rel_ax.plot([0, 1], [0, 1], color="grey", linestyle=":", label="perfectly calibrated")
     label_axes(hist_ax, "confidence (top-class probability)", "test images")
     label_axes(rel_ax, "confidence (top-class probability)", "accuracy in that bin")

@@ -230,3 +230,23 @@ def test_filters_get_one_panel_each_and_the_schedule_plot_counts_steps_and_epoch
     assert {"optimizer step", "learning rate", "epoch"} <= labels
     matplotlib.pyplot.close(filters)
     matplotlib.pyplot.close(fig)
+
+
+def line_colours(ax):
+    return {line.get_label(): line.get_color() for line in ax.lines}
+
+
+def test_a_run_keeps_its_colour_across_figures_whatever_its_position():
+    plots.reset_colours()
+    first = line_colours(plots.plot_history([record("plain-20"), record("ResNet-20")]).axes[0])
+    second = line_colours(plots.plot_history([record("ResNet-32"), record("ResNet-20"), record("plain-20")]).axes[0])
+    norms = line_colours(plots.plot_gradient_norms({"ResNet-20": [1, 2], "plain-20": [1, 3]}).axes[0])
+    assert second["ResNet-20"] == first["ResNet-20"] == norms["ResNet-20"]
+    assert second["plain-20"] == first["plain-20"] == norms["plain-20"]
+    assert len(set(second.values())) == 3, "runs in one figure get different colours"
+    bars = plots.plot_accuracy_bars([record("ResNet-20"), record("plain-20")])
+    assert matplotlib.colors.same_color(bars.axes[0].patches[0].get_facecolor(), first["ResNet-20"])
+    plots.reset_colours()
+    assert plots.colour_of("ResNet-20") == matplotlib.pyplot.rcParams["axes.prop_cycle"].by_key()["color"][0]
+    assert "#7f7f7f" not in [plots.colour_of(str(i)) for i in range(9)], "grey is for reference lines"
+    matplotlib.pyplot.close("all")
