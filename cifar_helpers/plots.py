@@ -5,7 +5,10 @@ axes count from 1 (the point at epoch k is measured at the end of epoch k) and h
 ticks; legends sit outside the panels, so they never cover a curve; figures use constrained
 layout (image grids and the confusion matrix: tight layout), which makes room for titles,
 labels and outside legends, so nothing is clipped. A run keeps one colour in every figure of a
-notebook (colour_of: given on first sight of its label, from the colour cycle less its grey).
+notebook (colour_of: given on first sight of its label, from the colour cycle less its grey). A loss
+panel's y axis fits the later epochs: a spike (often the first epoch's validation loss) is drawn as
+▲ at the top edge, in its run's colour, with its true value written above the panel; its line
+leaves the panel at the top. Nothing is dropped.
 """
 
 import math
@@ -14,6 +17,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.colors import to_rgb
 from matplotlib.ticker import MaxNLocator
+from matplotlib.transforms import offset_copy
 
 from .checks import check_images, check_labels
 from .diagnose import confidence_bins
@@ -22,6 +26,9 @@ from .diagnose import confidence_bins
 PANELS = (("loss", "training loss", "loss"), ("val_loss", "validation loss", "loss"),
           ("accuracy", "training accuracy", "accuracy"), ("val_accuracy", "validation accuracy", "accuracy"))
 DROP_LABEL = "rate drop (first epoch at the new rate)"
+LOSS_KEYS = ("loss", "val_loss")
+SPIKE_FACTOR = 2.0  # a loss above twice the highest of any run's second half is a spike, drawn at the top edge
+NOTE_PAD = 22  # points between a panel and its title when a note on clipped spikes sits between them
 COLOURS = {}  # label -> colour, for this kernel: one notebook
 
 
@@ -75,16 +82,72 @@ def legend_outside(fig):
     return fig.legend(entries.values(), entries.keys(), loc="outside lower center", fontsize="small", ncol=columns)
 
 
+def spike_ceiling(curves) -> float:
+    """The loss above which a point is a spike: SPIKE_FACTOR times the highest value in any run's second half."""
+    late = np.concatenate([np.asarray(values, dtype=float)[len(values) // 2:] for values in curves])
+    late = late[np.isfinite(late)]
+    return SPIKE_FACTOR * late.max() if late.size else np.inf
+
+
+def short(value) -> str:
+    """A loss in three figures: 60.5, 11.0, 5.56."""
+    return f"{value:.1f}" if value >= 10 else f"{value:.2f}"
+
+
+def spikes_by_epoch(spikes):
+    """{epoch: [(value, label), ...], highest first}: one entry per value (runs that spike alike: the last drawn)."""
+    by_epoch = {}
+    for epoch, value, label in spikes:
+        by_epoch.setdefault(epoch, {})[short(value)] = (value, label)
+    return {epoch: sorted(found.values(), reverse=True) for epoch, found in sorted(by_epoch.items())}
+
+
+def spike_note(by_epoch) -> str:
+    """'▲ off the scale: 60.5 / 13.3 at epoch 1, 3.07 at epoch 2': every clipped value, by epoch."""
+    return "▲ off the scale: " + ", ".join(" / ".join(short(value) for value, _ in found) + f" at epoch {epoch}"
+                                          for epoch, found in by_epoch.items())
+
+
+def clip_spikes(ax, curves, labels) -> bool:
+    """Fit the y axis to the points below the spike ceiling; mark the rest ▲ at the top edge, values above (True if any)."""
+    ceiling = spike_ceiling(curves)
+    spikes = [(epoch, value, label) for values, label in zip(curves, labels)
+              for epoch, value in zip(epochs_of(values), values) if value > ceiling]
+    kept = [value for values in curves for value in values if value <= ceiling]
+    if not spikes or not kept:
+        return False
+    low, high = min(kept), max(kept)
+    if high - low > 0.5 * (max(value for _, value, _ in spikes) - low):
+        return False  # clipping would not even halve the axis: the spike stays drawn as it is
+    pad = 0.05 * (high - low) or 0.05
+    top = high + 2 * pad  # room between the highest kept point and the markers
+    ax.set_ylim(low - pad, top)
+    by_epoch = spikes_by_epoch(spikes)
+    for epoch, found in by_epoch.items():
+        for i, (_, label) in enumerate(found):
+            beside = offset_copy(ax.transData, fig=ax.figure, x=9 * (i - (len(found) - 1) / 2), units="points")
+            ax.plot(epoch, top, marker="^", markersize=8, color=colour_of(label), markeredgecolor="black",
+                    transform=beside, clip_on=False, zorder=3)
+    ax.annotate(spike_note(by_epoch), (0.5, 1), xycoords="axes fraction", xytext=(0, 7), textcoords="offset points",
+                ha="center", va="bottom", fontsize="small")
+    return True
+
+
 def plot_history(records, title=None):
-    """Four panels, one line per run: training and validation loss (top), training and validation accuracy (bottom)."""
+    """Four panels, one line per run: training and validation loss (top, spikes clipped), accuracy (bottom)."""
     fig, axes = plt.subplots(2, 2, figsize=(11.5, 7), layout="constrained")
+    labels, noted = [run_label(record) for record in records], False
     for ax, (key, name, ylabel) in zip(axes.flat, PANELS):
-        for record in records:
-            values = record["history"][key]
-            label = run_label(record)
+        curves = [record["history"][key] for record in records]
+        for values, label in zip(curves, labels):
             ax.plot(epochs_of(values), values, marker=".", color=colour_of(label), label=label)
         ax.set_title(name)
         label_axes(ax, "epoch", ylabel, integer_x=True)
+        if key in LOSS_KEYS and clip_spikes(ax, curves, labels):
+            noted = True
+    if noted:  # the loss panels' titles go above the note, both at one height
+        for ax in axes[0]:
+            ax.set_title(ax.get_title(), pad=NOTE_PAD)
     legend_outside(fig)
     if title:
         fig.suptitle(title)

@@ -20,6 +20,13 @@ def record(run, n=3, depth=None, test_accuracy=0.5):
     return {"run": run, "label": run, "test_accuracy": test_accuracy, "history": history, "config": {"depth": depth}}
 
 
+def spiky(run, first=35.2, n=6, key="val_loss"):
+    """A run whose `key` starts at `first`, then settles near 2 (as a first-epoch validation-loss spike)."""
+    result = record(run, n)
+    result["history"][key] = [first] + list(np.linspace(2.5, 1.5, n - 1))
+    return result
+
+
 def families():
     plain = [record(f"plain-{d}", depth=d, test_accuracy=0.6 - d / 100) for d in (8, 14, 20, 32)]
     residual = [record(f"resnet-{d}", depth=d, test_accuracy=0.6 + d / 1000) for d in (20, 32, 44, 56)]
@@ -36,6 +43,7 @@ def drawn_figures():
     return {
         "history": plots.plot_history([record("a"), record("b", 5)], title="t"),
         "history with drops": plots.mark_rate_drops(plots.plot_history([record("a", 8)]), [4, 6]),
+        "history with a spike": plots.plot_history([spiky("a"), spiky("b", 13.3), record("c", 6)]),
         "learning rates": plots.mark_rate_drops(plots.plot_learning_rates(rates()), [3]),
         "depth": plots.plot_depth_comparison(families()),
         "bars": plots.plot_accuracy_bars([record("baseline"), record("crop")], article={"baseline": 69.36}),
@@ -65,7 +73,7 @@ def test_every_panel_has_both_axes_labelled(name):
         assert ax.get_label() != "<colorbar>" or ax.get_ylabel().strip(), "colour bar without a label"
 
 
-@pytest.mark.parametrize("name", ["history", "history with drops", "learning rates", "gradients"])
+@pytest.mark.parametrize("name", ["history", "history with drops", "history with a spike", "learning rates", "gradients"])
 def test_count_axes_have_whole_number_ticks(name):
     fig = FIGURES[name]
     fig.canvas.draw()
@@ -117,6 +125,56 @@ def test_validation_loss_panel_plots_val_loss_from_epoch_1():
     line = fig.axes[1].lines[0]
     assert list(line.get_xdata()) == [1, 2, 3, 4]
     np.testing.assert_allclose(line.get_ydata(), run["history"]["val_loss"])
+
+
+def spike_markers(ax):
+    return [line for line in ax.lines if line.get_marker() == "^"]
+
+
+@pytest.mark.parametrize("key, panel", [("val_loss", 1), ("loss", 0)])
+def test_a_loss_spike_is_clipped_to_the_later_epochs_and_marked_with_its_value(key, panel):
+    run = spiky("a", key=key)
+    ax = plots.plot_history([run, record("b", 6)]).axes[panel]
+    low, high = ax.get_ylim()
+    assert 2.5 < high < 3.5 and low < 1.5, "the axis fits the later epochs, not the spike"
+    np.testing.assert_allclose(ax.lines[0].get_ydata(), run["history"][key])  # the line keeps its true values
+    (marker,) = spike_markers(ax)
+    assert list(marker.get_xdata()) == [1] and marker.get_ydata()[0] == pytest.approx(high)
+    assert not marker.get_clip_on()
+    assert [text.get_text() for text in ax.texts] == ["▲ off the scale: 35.2 at epoch 1"]
+    matplotlib.pyplot.close("all")
+
+
+def test_spikes_at_one_epoch_are_marked_side_by_side_and_named_highest_first():
+    ax = FIGURES["history with a spike"].axes[1]
+    assert [text.get_text() for text in ax.texts] == ["▲ off the scale: 35.2 / 13.3 at epoch 1"]
+    markers = spike_markers(ax)
+    assert len(markers) == 2 and [m.get_color() for m in markers] == [plots.colour_of("a"), plots.colour_of("b")]
+    assert markers[0].get_transform() != markers[1].get_transform(), "two runs' markers may not hide each other"
+    fig = FIGURES["history with a spike"]
+    fig.canvas.draw()
+    training, validation = (ax.title.get_window_extent().y0 for ax in fig.axes[:2])
+    assert training == pytest.approx(validation), "both loss titles at one height, above the note"
+    assert validation > ax.texts[0].get_window_extent().y1
+
+
+def test_runs_that_spike_alike_are_named_once():
+    ax = plots.plot_history([spiky("a"), spiky("b"), record("c", 6)]).axes[1]
+    assert [text.get_text() for text in ax.texts] == ["▲ off the scale: 35.2 at epoch 1"]
+    assert len(spike_markers(ax)) == 1
+    matplotlib.pyplot.close("all")
+
+
+def test_no_spike_no_marker_and_a_spike_not_worth_clipping_is_drawn_as_it_is():
+    for ax in FIGURES["history"].axes:
+        assert not spike_markers(ax) and not ax.texts
+    low_start = record("b", 4)
+    low_start["history"]["loss"] = [3.5, 1.0, 0.9, 0.8]
+    high_start = record("a", 4)
+    high_start["history"]["loss"] = [4.0, 1.9, 1.8, 1.7]  # above 2 x 1.8, but clipping it would not halve the axis
+    ax = plots.plot_history([high_start, low_start]).axes[0]
+    assert not spike_markers(ax) and ax.get_ylim()[1] > 4.0
+    matplotlib.pyplot.close("all")
 
 
 def test_history_legend_names_each_run_once():
