@@ -8,7 +8,9 @@ labels and outside legends, so nothing is clipped. A run keeps one colour in eve
 notebook (colour_of: given on first sight of its label, from the colour cycle less its grey). A loss
 panel's y axis fits the later epochs: a spike (often the first epoch's validation loss) is drawn as
 ▲ at the top edge, in its run's colour, with its true value written above the panel; its line
-leaves the panel at the top. Nothing is dropped.
+leaves the panel at the top. Nothing is dropped. Runs whose curves coincide from epoch 1 (the
+same start, then different schedules) stay visible: the run drawn first gets a wider band beneath
+the others where they coincide, and its legend label says until which epoch.
 """
 
 import math
@@ -29,6 +31,7 @@ DROP_LABEL = "rate drop (first epoch at the new rate)"
 LOSS_KEYS = ("loss", "val_loss")
 SPIKE_FACTOR = 2.0  # a loss above twice the highest of any run's second half is a spike, drawn at the top edge
 NOTE_PAD = 22  # points between a panel and its title when a note on clipped spikes sits between them
+LINE_WIDTH, BAND_STEP = 1.5, 2.5  # a run's line; where later runs cover it, a band BAND_STEP wider per covering run
 COLOURS = {}  # label -> colour, for this kernel: one notebook
 
 
@@ -71,15 +74,18 @@ def epochs_of(values):
 
 
 def legend_outside(fig):
-    """One figure legend below the panels (each label once, about a column per 3 inches), replacing any earlier one."""
+    """One figure legend below the panels (each label once, a column per 3 inches, fewer if too wide), replacing any old."""
     for old in list(fig.legends):
         old.remove()
     entries = {}
     for ax in fig.axes:
         for handle, label in zip(*ax.get_legend_handles_labels()):
             entries.setdefault(label, handle)
-    columns = max(1, min(len(entries), int(fig.get_figwidth() // 3)))
-    return fig.legend(entries.values(), entries.keys(), loc="outside lower center", fontsize="small", ncol=columns)
+    for columns in range(max(1, min(len(entries), int(fig.get_figwidth() // 3))), 0, -1):
+        legend = fig.legend(entries.values(), entries.keys(), loc="outside lower center", fontsize="small", ncol=columns)
+        if columns == 1 or legend.get_window_extent().width <= fig.bbox.width:
+            return legend
+        legend.remove()  # long labels: try one column fewer
 
 
 def spike_ceiling(curves) -> float:
@@ -133,14 +139,42 @@ def clip_spikes(ax, curves, labels) -> bool:
     return True
 
 
+def shared_epochs(a, b) -> int:
+    """How many first epochs two runs agree on in every recorded value (to float rounding)."""
+    n = min(len(a), len(b))
+    if n == 0:
+        return 0
+    same = np.isclose(np.asarray(a[:n], dtype=float), np.asarray(b[:n], dtype=float), rtol=1e-6, atol=0)
+    same = same.reshape(n, -1).all(axis=1)
+    return n if same.all() else int(np.argmin(same))
+
+
+def layered(labels, curves):
+    """Per run, (epochs, width, label): a wider band under later runs that cover it from epoch 1, and a label saying so."""
+    styles = []
+    for i, (label, curve) in enumerate(zip(labels, curves)):
+        covering = [(shared_epochs(curve, other), j) for j, other in enumerate(curves) if j > i]
+        covering = [(epochs, j) for epochs, j in covering if epochs >= 2]
+        if not covering:
+            styles.append((0, 0, label))
+            continue
+        epochs, j = max(covering, key=lambda found: found[0])
+        until = "at every epoch" if epochs == len(curve) == len(curves[j]) else f"until epoch {epochs}"
+        styles.append((epochs, LINE_WIDTH + BAND_STEP * len(covering), f"{label} (same as {labels[j]} {until})"))
+    return styles
+
+
 def plot_history(records, title=None):
     """Four panels, one line per run: training and validation loss (top, spikes clipped), accuracy (bottom)."""
     fig, axes = plt.subplots(2, 2, figsize=(11.5, 7), layout="constrained")
     labels, noted = [run_label(record) for record in records], False
+    styles = layered(labels, [np.column_stack([r["history"][key] for key, _, _ in PANELS]) for r in records])
     for ax, (key, name, ylabel) in zip(axes.flat, PANELS):
         curves = [record["history"][key] for record in records]
-        for values, label in zip(curves, labels):
-            ax.plot(epochs_of(values), values, marker=".", color=colour_of(label), label=label)
+        for values, label, (shared, width, legend) in zip(curves, labels, styles):
+            if shared:  # a wider band under the runs drawn over it, where they coincide
+                ax.plot(epochs_of(values)[:shared], values[:shared], color=colour_of(label), linewidth=width)
+            ax.plot(epochs_of(values), values, marker=".", color=colour_of(label), linewidth=LINE_WIDTH, label=legend)
         ax.set_title(name)
         label_axes(ax, "epoch", ylabel, integer_x=True)
         if key in LOSS_KEYS and clip_spikes(ax, curves, labels):

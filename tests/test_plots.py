@@ -296,8 +296,8 @@ def line_colours(ax):
 
 def test_a_run_keeps_its_colour_across_figures_whatever_its_position():
     plots.reset_colours()
-    first = line_colours(plots.plot_history([record("plain-20"), record("ResNet-20")]).axes[0])
-    second = line_colours(plots.plot_history([record("ResNet-32"), record("ResNet-20"), record("plain-20")]).axes[0])
+    first = line_colours(plots.plot_history([record("plain-20", 3), record("ResNet-20", 4)]).axes[0])
+    second = line_colours(plots.plot_history([record("ResNet-32", 5), record("ResNet-20", 4), record("plain-20", 3)]).axes[0])
     norms = line_colours(plots.plot_gradient_norms({"ResNet-20": [1, 2], "plain-20": [1, 3]}).axes[0])
     assert second["ResNet-20"] == first["ResNet-20"] == norms["ResNet-20"]
     assert second["plain-20"] == first["plain-20"] == norms["plain-20"]
@@ -308,3 +308,43 @@ def test_a_run_keeps_its_colour_across_figures_whatever_its_position():
     assert plots.colour_of("ResNet-20") == matplotlib.pyplot.rcParams["axes.prop_cycle"].by_key()["color"][0]
     assert "#7f7f7f" not in [plots.colour_of(str(i)) for i in range(9)], "grey is for reference lines"
     matplotlib.pyplot.close("all")
+
+
+def diverging(run, source, after, n=8):
+    """A copy of `source` under another name, whose every value changes after epoch `after`."""
+    result = record(run, n)
+    result["history"] = {key: values[:after] + [v + 0.05 for v in values[after:]]
+                         for key, values in source["history"].items()}
+    return result
+
+
+def test_a_run_covered_by_later_ones_gets_a_wider_band_beneath_them_and_says_until_when():
+    constant = record("0.01 constant", 8)
+    one_drop = diverging("0.01 -> 0.001", constant, 5)
+    two_drops = diverging("0.01 -> 0.001 -> 0.0005", one_drop, 6)
+    fig = plots.plot_history([constant, one_drop, two_drops])
+    texts = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert texts == ["0.01 constant (same as 0.01 -> 0.001 until epoch 5)",
+                     "0.01 -> 0.001 (same as 0.01 -> 0.001 -> 0.0005 until epoch 6)", "0.01 -> 0.001 -> 0.0005"]
+    for ax in fig.axes:
+        widths = [line.get_linewidth() for line in ax.lines]
+        assert widths == [plots.LINE_WIDTH + 2 * plots.BAND_STEP, plots.LINE_WIDTH,  # covered by both later runs
+                          plots.LINE_WIDTH + plots.BAND_STEP, plots.LINE_WIDTH, plots.LINE_WIDTH]
+        assert [len(ax.lines[i].get_xdata()) for i in (0, 2)] == [5, 6], "the band only where the runs coincide"
+    matplotlib.pyplot.close(fig)
+
+
+def test_identical_runs_say_so_and_runs_sharing_one_point_are_left_alone():
+    fig = plots.plot_history([record("a", 4), record("b", 4)])
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == ["a (same as b at every epoch)", "b"]
+    assert plots.shared_epochs(record("a", 3)["history"]["loss"], record("b", 5)["history"]["loss"]) == 1
+    assert all(len(ax.lines) == 2 for ax in FIGURES["history"].axes)  # a and b share epoch 1 only: no band
+    matplotlib.pyplot.close(fig)
+
+
+def test_a_legend_of_long_labels_takes_fewer_columns_and_stays_on_the_page():
+    long = {f"run {i} (same as run {i + 1} until epoch 15) " + "MMM " * 6: [1, 2] for i in range(4)}
+    for fig in (plots.plot_gradient_norms(long), plots.plot_history([record(label, 3 + i) for i, label in enumerate(long)])):
+        fig.canvas.draw()
+        assert fig.legends[0].get_window_extent().width <= fig.bbox.width
+        matplotlib.pyplot.close(fig)
