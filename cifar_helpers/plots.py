@@ -372,18 +372,26 @@ def plot_confidence(probabilities_by_run: dict, labels, bins: int = 20):
     return fig
 
 
-def plot_filters(kernel, title=None):
-    """The filters of a (h, w, 3, n) conv kernel as small RGB images, each scaled to its own range."""
+def filter_for_display(patch, scale: float):
+    """A filter as an RGB image on a symmetric scale, per channel: -scale..0..+scale to 0..0.5..1 (0 is mid-grey)."""
+    return np.clip(0.5 + 0.5 * np.asarray(patch, dtype=np.float64) / scale, 0.0, 1.0)
+
+
+def plot_filters(kernel, title=None, shared_scale: bool = False):
+    """The filters of a (h, w, 3, n) conv kernel as RGB images, 0 as grey, each on ±its largest |weight| (or one for all)."""
     count = kernel.shape[-1]
-    fig, axes = plt.subplots(1, count, figsize=(0.9 * count, 1.6), layout="constrained")
+    scales = np.abs(kernel).reshape(-1, count).max(axis=0)
+    if shared_scale:
+        scales = np.full(count, scales.max())
+    fig, axes = plt.subplots(1, count, figsize=(0.9 * count, 2.1), layout="constrained")
     for k, ax in enumerate(np.atleast_1d(axes)):
-        patch = kernel[..., k]
-        ax.imshow((patch - patch.min()) / max(np.ptp(patch), 1e-12), interpolation="nearest")
-        ax.set_title(str(k + 1), fontsize=8)
+        ax.imshow(filter_for_display(kernel[..., k], max(scales[k], 1e-12)), interpolation="nearest")
+        ax.set_title(f"{k + 1}\n±{scales[k]:.2g}", fontsize=8)
         ax.set_xticks([])
         ax.set_yticks([])
-    if title:
-        fig.suptitle(title)
+    scale = "the largest |weight| of all the filters" if shared_scale else "the filter's own largest |weight|"
+    fig.suptitle((f"{title}\n" if title else "") + "Each colour channel on a symmetric scale: weight 0 → mid-grey, "
+                 f"−s → dark, +s → bright, with s (under each number) {scale}.", fontsize=9)
     return fig
 
 

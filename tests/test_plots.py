@@ -348,3 +348,22 @@ def test_a_legend_of_long_labels_takes_fewer_columns_and_stays_on_the_page():
         fig.canvas.draw()
         assert fig.legends[0].get_window_extent().width <= fig.bbox.width
         matplotlib.pyplot.close(fig)
+
+
+def test_filters_are_drawn_with_zero_as_grey_and_their_sign_and_size_kept():
+    np.testing.assert_allclose(plots.filter_for_display(np.array([-2.0, -1.0, 0.0, 1.0, 2.0]), 2.0),
+                               [0.0, 0.25, 0.5, 0.75, 1.0])
+    pattern = np.zeros((2, 2, 3))
+    pattern[0, 0] = [1.0, -0.5, 0.0]
+    kernel = np.stack([pattern, 10 * pattern], axis=-1)  # the same pattern, ten times larger
+    fig = plots.plot_filters(kernel, title="t")
+    small, large = (np.asarray(ax.images[0].get_array()) for ax in fig.axes)
+    np.testing.assert_allclose(small, large)  # each on its own scale, stated above it
+    assert small[1, 1].tolist() == [0.5, 0.5, 0.5] and small[0, 0].tolist() == [1.0, 0.25, 0.5]
+    assert [ax.get_title() for ax in fig.axes] == ["1\n±1", "2\n±10"]
+    assert "0 → mid-grey" in fig._suptitle.get_text() and fig._suptitle.get_text().startswith("t\n")
+    shared = plots.plot_filters(kernel, shared_scale=True)
+    small, large = (np.asarray(ax.images[0].get_array()) for ax in shared.axes)
+    np.testing.assert_allclose(small - 0.5, (large - 0.5) / 10)  # one scale: the small filter stays near grey
+    assert "of all the filters" in shared._suptitle.get_text()
+    matplotlib.pyplot.close("all")
