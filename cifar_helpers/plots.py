@@ -8,9 +8,9 @@ labels and outside legends, so nothing is clipped. A run keeps one colour in eve
 notebook (colour_of: given on first sight of its label, from the colour cycle less its grey). A loss
 panel's y axis fits the later epochs: a spike (often the first epoch's validation loss) is drawn as
 ▲ at the top edge, in its run's colour, with its true value written above the panel; its line
-leaves the panel at the top. Nothing is dropped. Runs whose curves coincide from epoch 1 (the
-same start, then different schedules) stay visible: the run drawn first gets a wider band beneath
-the others where they coincide, and its legend label says until which epoch.
+leaves the panel at the top. Nothing is dropped. Runs whose training or validation curves
+coincide from epoch 1 (one start, then different schedules) stay visible: the run drawn first gets
+a wider band beneath the others where they coincide, and its legend label says until which epoch.
 """
 
 import math
@@ -29,6 +29,7 @@ PANELS = (("loss", "training loss", "loss"), ("val_loss", "validation loss", "lo
           ("accuracy", "training accuracy", "accuracy"), ("val_accuracy", "validation accuracy", "accuracy"))
 DROP_LABEL = "rate drop (first epoch at the new rate)"
 LOSS_KEYS = ("loss", "val_loss")
+CURVE_GROUPS = {"training": ("loss", "accuracy"), "validation": ("val_loss", "val_accuracy")}  # measured together
 SPIKE_FACTOR = 2.0  # a loss above twice the highest of any run's second half is a spike, drawn at the top edge
 NOTE_PAD = 22  # points between a panel and its title when a note on clipped spikes sits between them
 LINE_WIDTH, BAND_STEP = 1.5, 2.5  # a run's line; where later runs cover it, a band BAND_STEP wider per covering run
@@ -149,31 +150,49 @@ def shared_epochs(a, b) -> int:
     return n if same.all() else int(np.argmin(same))
 
 
-def layered(labels, curves):
-    """Per run, (epochs, width, label): a wider band under later runs that cover it from epoch 1, and a label saying so."""
-    styles = []
-    for i, (label, curve) in enumerate(zip(labels, curves)):
-        covering = [(shared_epochs(curve, other), j) for j, other in enumerate(curves) if j > i]
-        covering = [(epochs, j) for epochs, j in covering if epochs >= 2]
-        if not covering:
-            styles.append((0, 0, label))
+def covered_by_later(curves):
+    """Per run: None, or (epochs, runs, j, until) where later runs coincide with it from epoch 1 for 2 epochs or more."""
+    result = []
+    for i, curve in enumerate(curves):
+        found = [(shared_epochs(curve, other), j) for j, other in enumerate(curves) if j > i]
+        found = [(epochs, j) for epochs, j in found if epochs >= 2]
+        if not found:
+            result.append(None)
             continue
-        epochs, j = max(covering, key=lambda found: found[0])
+        epochs, j = max(found, key=lambda pair: pair[0])  # the run that covers it longest
         until = "at every epoch" if epochs == len(curve) == len(curves[j]) else f"until epoch {epochs}"
-        styles.append((epochs, LINE_WIDTH + BAND_STEP * len(covering), f"{label} (same as {labels[j]} {until})"))
-    return styles
+        result.append((epochs, len(found), j, until))
+    return result
+
+
+def coincidence_label(label, labels, covers) -> str:
+    """A run's legend label, saying which run hides it and until when ({curve group: covered_by_later entry or None})."""
+    found = {group: cover for group, cover in covers.items() if cover}
+    if not found:
+        return label
+    if len({(j, until) for _, _, j, until in found.values()}) == 1 and len(found) == len(covers):
+        _, _, j, until = next(iter(found.values()))
+        return f"{label} (same as {labels[j]} {until})"
+    return f"{label} (" + "; ".join(f"{group} curves same as {labels[j]} {until}"
+                                    for group, (_, _, j, until) in found.items()) + ")"
 
 
 def plot_history(records, title=None):
     """Four panels, one line per run: training and validation loss (top, spikes clipped), accuracy (bottom)."""
     fig, axes = plt.subplots(2, 2, figsize=(11.5, 7), layout="constrained")
     labels, noted = [run_label(record) for record in records], False
-    styles = layered(labels, [np.column_stack([r["history"][key] for key, _, _ in PANELS]) for r in records])
+    covers = {group: covered_by_later([np.column_stack([r["history"][key] for key in keys]) for r in records])
+              for group, keys in CURVE_GROUPS.items()}
+    legends = [coincidence_label(label, labels, {group: covers[group][i] for group in covers})
+               for i, label in enumerate(labels)]
     for ax, (key, name, ylabel) in zip(axes.flat, PANELS):
         curves = [record["history"][key] for record in records]
-        for values, label, (shared, width, legend) in zip(curves, labels, styles):
-            if shared:  # a wider band under the runs drawn over it, where they coincide
-                ax.plot(epochs_of(values)[:shared], values[:shared], color=colour_of(label), linewidth=width)
+        group = next(group for group, keys in CURVE_GROUPS.items() if key in keys)
+        for values, label, legend, cover in zip(curves, labels, legends, covers[group]):
+            if cover:  # a wider band beneath the runs drawn over it, where they coincide
+                epochs, runs, _, _ = cover
+                ax.plot(epochs_of(values)[:epochs], values[:epochs], color=colour_of(label),
+                        linewidth=LINE_WIDTH + BAND_STEP * runs)
             ax.plot(epochs_of(values), values, marker=".", color=colour_of(label), linewidth=LINE_WIDTH, label=legend)
         ax.set_title(name)
         label_axes(ax, "epoch", ylabel, integer_x=True)

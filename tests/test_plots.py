@@ -367,3 +367,15 @@ def test_filters_are_drawn_with_zero_as_grey_and_their_sign_and_size_kept():
     np.testing.assert_allclose(small - 0.5, (large - 0.5) / 10)  # one scale: the small filter stays near grey
     assert "of all the filters" in shared._suptitle.get_text()
     matplotlib.pyplot.close("all")
+
+
+def test_runs_that_train_alike_but_validate_differently_are_said_and_banded_in_the_training_panels_only():
+    first = record("BN, no max-norm", 6)
+    second = diverging("BN momentum 0.9", first, 4, 6)
+    second["history"]["val_loss"] = [v + 0.3 for v in first["history"]["val_loss"]]  # other inference statistics
+    fig = plots.plot_history([first, second])
+    texts = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert texts == ["BN, no max-norm (training curves same as BN momentum 0.9 until epoch 4)", "BN momentum 0.9"]
+    assert [len(ax.lines) for ax in fig.axes] == [3, 2, 3, 2]  # training loss, validation loss, training accuracy, ...
+    assert len(fig.axes[0].lines[0].get_xdata()) == 4
+    matplotlib.pyplot.close(fig)
