@@ -4,14 +4,22 @@ Every figure here follows the same conventions: both axes of every panel are lab
 axes count from 1 (the point at epoch k is measured at the end of epoch k) and have integer
 ticks; legends sit outside the panels, so they never cover a curve; figures use constrained
 layout (image grids and the confusion matrix: tight layout), which makes room for titles,
-labels and outside legends, so nothing is clipped.
+labels and outside legends, so nothing is clipped. A run keeps one colour in every figure of a
+notebook (colour_of: given on first sight of its label, from the colour cycle less its grey). A loss
+panel's y axis fits the later epochs: a spike (often the first epoch's validation loss) is drawn as
+▲ at the top edge, in its run's colour, with its true value written above the panel; its line
+leaves the panel at the top. Nothing is dropped. Runs whose training or validation curves
+coincide from epoch 1 (one start, then different schedules) stay visible: the run drawn first gets
+a wider band beneath the others where they coincide, and its legend label says until which epoch.
 """
 
 import math
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.colors import to_rgb
 from matplotlib.ticker import MaxNLocator
+from matplotlib.transforms import offset_copy
 
 from .checks import check_images, check_labels
 from .diagnose import confidence_bins, confusion_counts
@@ -20,6 +28,36 @@ from .diagnose import confidence_bins, confusion_counts
 PANELS = (("loss", "training loss", "loss"), ("val_loss", "validation loss", "loss"),
           ("accuracy", "training accuracy", "accuracy"), ("val_accuracy", "validation accuracy", "accuracy"))
 DROP_LABEL = "rate drop (first epoch at the new rate)"
+LOSS_KEYS = ("loss", "val_loss")
+CURVE_GROUPS = {"training": ("loss", "accuracy"), "validation": ("val_loss", "val_accuracy")}  # measured together
+SPIKE_FACTOR = 2.0  # a loss above twice the highest of any run's second half is a spike, drawn at the top edge
+NOTE_PAD = 22  # points between a panel and its title when a note on clipped spikes sits between them
+LINE_WIDTH, BAND_STEP = 1.5, 2.5  # a run's line; where later runs cover it, a band BAND_STEP wider per covering run
+COLOURS = {}  # label -> colour, for this kernel: one notebook
+
+
+def reset_colours():
+    """Forget the colours given so far (a fresh notebook, or a test)."""
+    COLOURS.clear()
+
+
+def run_palette():
+    """The colour cycle's colours less its greys: grey is kept for reference lines (rate drops, calibration)."""
+    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    return [c for c in colours if len(set(to_rgb(c))) > 1] or colours
+
+
+def colour_of(label):
+    """A run's colour (or a series'), by its label: the next of the palette on first sight, the same ever after."""
+    if label not in COLOURS:
+        palette = run_palette()
+        COLOURS[label] = palette[len(COLOURS) % len(palette)]  # past the palette's length, colours repeat
+    return COLOURS[label]
+
+
+def run_label(record):
+    """The name a run goes by in legends and on axes."""
+    return record.get("label", record["run"])
 
 
 def label_axes(ax, xlabel, ylabel, integer_x=False):
@@ -37,26 +75,132 @@ def epochs_of(values):
 
 
 def legend_outside(fig):
-    """One figure legend below the panels (each label once, about a column per 3 inches), replacing any earlier one."""
+    """One figure legend below the panels (each label once, a column per 3 inches, fewer if too wide), replacing any old."""
     for old in list(fig.legends):
         old.remove()
     entries = {}
     for ax in fig.axes:
         for handle, label in zip(*ax.get_legend_handles_labels()):
             entries.setdefault(label, handle)
-    columns = max(1, min(len(entries), int(fig.get_figwidth() // 3)))
-    return fig.legend(entries.values(), entries.keys(), loc="outside lower center", fontsize="small", ncol=columns)
+    for columns in range(max(1, min(len(entries), int(fig.get_figwidth() // 3))), 0, -1):
+        legend = fig.legend(entries.values(), entries.keys(), loc="outside lower center", fontsize="small", ncol=columns)
+        if columns == 1 or legend.get_window_extent().width <= fig.bbox.width:
+            return legend
+        legend.remove()  # long labels: try one column fewer
+
+
+def spike_ceiling(curves) -> float:
+    """The loss above which a point is a spike: SPIKE_FACTOR times the highest value in any run's second half."""
+    late = np.concatenate([np.asarray(values, dtype=float)[len(values) // 2:] for values in curves])
+    late = late[np.isfinite(late)]
+    return SPIKE_FACTOR * late.max() if late.size else np.inf
+
+
+def short(value) -> str:
+    """A loss in three figures: 60.5, 11.0, 5.56."""
+    return f"{value:.1f}" if value >= 10 else f"{value:.2f}"
+
+
+def spikes_by_epoch(spikes):
+    """{epoch: [(value, label), ...], highest first}: one entry per value (runs that spike alike: the last drawn)."""
+    by_epoch = {}
+    for epoch, value, label in spikes:
+        by_epoch.setdefault(epoch, {})[short(value)] = (value, label)
+    return {epoch: sorted(found.values(), reverse=True) for epoch, found in sorted(by_epoch.items())}
+
+
+def spike_note(by_epoch) -> str:
+    """'▲ off the scale: 60.5 / 13.3 at epoch 1, 3.07 at epoch 2': every clipped value, by epoch."""
+    return "▲ off the scale: " + ", ".join(" / ".join(short(value) for value, _ in found) + f" at epoch {epoch}"
+                                          for epoch, found in by_epoch.items())
+
+
+def clip_spikes(ax, curves, labels) -> bool:
+    """Fit the y axis to the points below the spike ceiling; mark the rest ▲ at the top edge, values above (True if any)."""
+    ceiling = spike_ceiling(curves)
+    spikes = [(epoch, value, label) for values, label in zip(curves, labels)
+              for epoch, value in zip(epochs_of(values), values) if value > ceiling]
+    kept = [value for values in curves for value in values if value <= ceiling]
+    if not spikes or not kept:
+        return False
+    low, high = min(kept), max(kept)
+    if high - low > 0.5 * (max(value for _, value, _ in spikes) - low):
+        return False  # clipping would not even halve the axis: the spike stays drawn as it is
+    pad = 0.05 * (high - low) or 0.05
+    top = high + 2 * pad  # room between the highest kept point and the markers
+    ax.set_ylim(low - pad, top)
+    by_epoch = spikes_by_epoch(spikes)
+    for epoch, found in by_epoch.items():
+        for i, (_, label) in enumerate(found):
+            beside = offset_copy(ax.transData, fig=ax.figure, x=9 * (i - (len(found) - 1) / 2), units="points")
+            ax.plot(epoch, top, marker="^", markersize=8, color=colour_of(label), markeredgecolor="black",
+                    transform=beside, clip_on=False, zorder=3)
+    ax.annotate(spike_note(by_epoch), (0.5, 1), xycoords="axes fraction", xytext=(0, 7), textcoords="offset points",
+                ha="center", va="bottom", fontsize="small")
+    return True
+
+
+def shared_epochs(a, b) -> int:
+    """How many first epochs two runs agree on in every recorded value (to float rounding)."""
+    n = min(len(a), len(b))
+    if n == 0:
+        return 0
+    same = np.isclose(np.asarray(a[:n], dtype=float), np.asarray(b[:n], dtype=float), rtol=1e-6, atol=0)
+    same = same.reshape(n, -1).all(axis=1)
+    return n if same.all() else int(np.argmin(same))
+
+
+def covered_by_later(curves):
+    """Per run: None, or (epochs, runs, j, until) where later runs coincide with it from epoch 1 for 2 epochs or more."""
+    result = []
+    for i, curve in enumerate(curves):
+        found = [(shared_epochs(curve, other), j) for j, other in enumerate(curves) if j > i]
+        found = [(epochs, j) for epochs, j in found if epochs >= 2]
+        if not found:
+            result.append(None)
+            continue
+        epochs, j = max(found, key=lambda pair: pair[0])  # the run that covers it longest
+        until = "at every epoch" if epochs == len(curve) == len(curves[j]) else f"until epoch {epochs}"
+        result.append((epochs, len(found), j, until))
+    return result
+
+
+def coincidence_label(label, labels, covers) -> str:
+    """A run's legend label, saying which run hides it and until when ({curve group: covered_by_later entry or None})."""
+    found = {group: cover for group, cover in covers.items() if cover}
+    if not found:
+        return label
+    if len({(j, until) for _, _, j, until in found.values()}) == 1 and len(found) == len(covers):
+        _, _, j, until = next(iter(found.values()))
+        return f"{label} (same as {labels[j]} {until})"
+    return f"{label} (" + "; ".join(f"{group} curves same as {labels[j]} {until}"
+                                    for group, (_, _, j, until) in found.items()) + ")"
 
 
 def plot_history(records, title=None):
-    """Four panels, one line per run: training and validation loss (top), training and validation accuracy (bottom)."""
+    """Four panels, one line per run: training and validation loss (top, spikes clipped), accuracy (bottom)."""
     fig, axes = plt.subplots(2, 2, figsize=(11.5, 7), layout="constrained")
+    labels, noted = [run_label(record) for record in records], False
+    covers = {group: covered_by_later([np.column_stack([r["history"][key] for key in keys]) for r in records])
+              for group, keys in CURVE_GROUPS.items()}
+    legends = [coincidence_label(label, labels, {group: covers[group][i] for group in covers})
+               for i, label in enumerate(labels)]
     for ax, (key, name, ylabel) in zip(axes.flat, PANELS):
-        for record in records:
-            values = record["history"][key]
-            ax.plot(epochs_of(values), values, marker=".", label=record.get("label", record["run"]))
+        curves = [record["history"][key] for record in records]
+        group = next(group for group, keys in CURVE_GROUPS.items() if key in keys)
+        for values, label, legend, cover in zip(curves, labels, legends, covers[group]):
+            if cover:  # a wider band beneath the runs drawn over it, where they coincide
+                epochs, runs, _, _ = cover
+                ax.plot(epochs_of(values)[:epochs], values[:epochs], color=colour_of(label),
+                        linewidth=LINE_WIDTH + BAND_STEP * runs)
+            ax.plot(epochs_of(values), values, marker=".", color=colour_of(label), linewidth=LINE_WIDTH, label=legend)
         ax.set_title(name)
         label_axes(ax, "epoch", ylabel, integer_x=True)
+        if key in LOSS_KEYS and clip_spikes(ax, curves, labels):
+            noted = True
+    if noted:  # the loss panels' titles go above the note, both at one height
+        for ax in axes[0]:
+            ax.set_title(ax.get_title(), pad=NOTE_PAD)
     legend_outside(fig)
     if title:
         fig.suptitle(title)
@@ -97,7 +241,7 @@ def plot_learning_rates(rates_by_name: dict):
         # epoch that uses the new rate, where mark_rate_drops draws its line. Thinner lines on top
         # keep schedules that coincide visible.
         ax.step(epochs_of(rates), rates, where="post", marker="o", markersize=3,
-                linewidth=max(3.0 - 0.8 * i, 1.0), label=name)
+                linewidth=max(3.0 - 0.8 * i, 1.0), color=colour_of(name), label=name)
     ax.set_yscale("log")
     label_axes(ax, "epoch", "learning rate", integer_x=True)
     legend_outside(fig)
@@ -183,15 +327,16 @@ def plot_confusion_matrix(true_labels, predicted_labels, class_names):
 def plot_accuracy_bars(records, article=None):
     """Our test accuracy per run, beside the article's number where it gives one ({run: percent})."""
     article = article or {}
-    labels = [r.get("label", r["run"]) for r in records]
+    labels = [run_label(r) for r in records]
     ours = [100 * r["test_accuracy"] for r in records]
     theirs = [article.get(r["run"], np.nan) for r in records]
     x = np.arange(len(records))
     fig, ax = plt.subplots(figsize=(max(6, 1.6 * len(records)), 4.2), layout="constrained")
-    bars = ax.bar(x - 0.2, ours, 0.4, label="ours (test)")
+    bars = ax.bar(x - 0.2, ours, 0.4, color=[colour_of(label) for label in labels],
+                  label="ours (test), in each run's colour")
     ax.bar_label(bars, fmt="%.1f", fontsize=8)
     if article:
-        bars = ax.bar(x + 0.2, theirs, 0.4, label="article (test)")
+        bars = ax.bar(x + 0.2, theirs, 0.4, color="0.2", label="article (test)")
         ax.bar_label(bars, fmt="%.1f", fontsize=8)
     ax.set_xticks(x, labels, rotation=15)
     label_axes(ax, "run", "test accuracy (%)")
@@ -204,7 +349,7 @@ def plot_gradient_norms(norms_by_model: dict, title=None):
     """Gradient norm per conv layer (input to output), one line per model, log scale."""
     fig, ax = plt.subplots(figsize=(8, 3.8), layout="constrained")
     for label, norms in norms_by_model.items():
-        ax.plot(range(1, len(norms) + 1), norms, marker=".", label=label)
+        ax.plot(range(1, len(norms) + 1), norms, marker=".", color=colour_of(label), label=label)
     ax.set_yscale("log")
     label_axes(ax, "conv layer (1 = nearest the input)", "gradient norm", integer_x=True)
     legend_outside(fig)
@@ -226,7 +371,8 @@ def plot_depth_comparison(families: dict):
     for ax, (name, ylabel, measure) in zip(axes, DEPTH_PANELS):
         for family, records in families.items():
             records = sorted(records, key=lambda r: r["config"]["depth"])
-            ax.plot([r["config"]["depth"] for r in records], [measure(r) for r in records], marker="o", label=family)
+            ax.plot([r["config"]["depth"] for r in records], [measure(r) for r in records], marker="o",
+                    color=colour_of(family), label=family)
         ax.set_title(name)
         label_axes(ax, "depth (weight layers)", ylabel)
         ax.set_xticks(depths)  # one tick per depth present: equal depths of two families share an x
@@ -240,9 +386,9 @@ def plot_confidence(probabilities_by_run: dict, labels, bins: int = 20):
     edges = np.linspace(0, 1, bins + 1)
     centres = (edges[:-1] + edges[1:]) / 2
     for name, probabilities in probabilities_by_run.items():
-        hist_ax.hist(probabilities.max(axis=1), bins=edges, alpha=0.5, label=name)
+        hist_ax.hist(probabilities.max(axis=1), bins=edges, alpha=0.5, color=colour_of(name), label=name)
         _, accuracy, _ = confidence_bins(probabilities, labels, bins)
-        rel_ax.plot(centres, accuracy, marker="o", label=name)
+        rel_ax.plot(centres, accuracy, marker="o", color=colour_of(name), label=name)
     rel_ax.plot([0, 1], [0, 1], color="grey", linestyle=":", label="perfectly calibrated")
     label_axes(hist_ax, "confidence (top-class probability)", "test images")
     label_axes(rel_ax, "confidence (top-class probability)", "accuracy in that bin")
@@ -250,18 +396,26 @@ def plot_confidence(probabilities_by_run: dict, labels, bins: int = 20):
     return fig
 
 
-def plot_filters(kernel, title=None):
-    """The filters of a (h, w, 3, n) conv kernel as small RGB images, each scaled to its own range."""
+def filter_for_display(patch, scale: float):
+    """A filter as an RGB image on a symmetric scale, per channel: -scale..0..+scale to 0..0.5..1 (0 is mid-grey)."""
+    return np.clip(0.5 + 0.5 * np.asarray(patch, dtype=np.float64) / scale, 0.0, 1.0)
+
+
+def plot_filters(kernel, title=None, shared_scale: bool = False):
+    """The filters of a (h, w, 3, n) conv kernel as RGB images, 0 as grey, each on ±its largest |weight| (or one for all)."""
     count = kernel.shape[-1]
-    fig, axes = plt.subplots(1, count, figsize=(0.9 * count, 1.6), layout="constrained")
+    scales = np.abs(kernel).reshape(-1, count).max(axis=0)
+    if shared_scale:
+        scales = np.full(count, scales.max())
+    fig, axes = plt.subplots(1, count, figsize=(0.9 * count, 2.1), layout="constrained")
     for k, ax in enumerate(np.atleast_1d(axes)):
-        patch = kernel[..., k]
-        ax.imshow((patch - patch.min()) / max(np.ptp(patch), 1e-12), interpolation="nearest")
-        ax.set_title(str(k + 1), fontsize=8)
+        ax.imshow(filter_for_display(kernel[..., k], max(scales[k], 1e-12)), interpolation="nearest")
+        ax.set_title(f"{k + 1}\n±{scales[k]:.2g}", fontsize=8)
         ax.set_xticks([])
         ax.set_yticks([])
-    if title:
-        fig.suptitle(title)
+    scale = "the largest |weight| of all the filters" if shared_scale else "the filter's own largest |weight|"
+    fig.suptitle((f"{title}\n" if title else "") + "Each colour channel on a symmetric scale: weight 0 → mid-grey, "
+                 f"−s → dark, +s → bright, with s (under each number) {scale}.", fontsize=9)
     return fig
 
 

@@ -167,7 +167,7 @@ def trainings(rows) -> str:
 
 
 def plot_steps(budgets):
-    """Grouped bars per step: the article's number beside our best run of that step under each budget."""
+    """Grouped bars per step, each with its value: the article's number beside our best run of that step per budget."""
     import matplotlib.pyplot as plt
     import numpy as np
 
@@ -176,8 +176,9 @@ def plot_steps(budgets):
     fig, ax = plt.subplots(figsize=(10, 4.5))
     for metric, look in (("test", dict(color="0.2")), ("validation", dict(color="white", edgecolor="0.2", hatch="//"))):
         shown = [i for i, s in enumerate(ARTICLE_STEPS) if s.article is not None and s.article_metric == metric]
-        ax.bar(x[shown], [ARTICLE_STEPS[i].article for i in shown], width,
-               label=f"article, {metric} accuracy ({step_span([ARTICLE_STEPS[i] for i in shown])})", **look)
+        bars = ax.bar(x[shown], [ARTICLE_STEPS[i].article for i in shown], width,
+                      label=f"article, {metric} accuracy ({step_span([ARTICLE_STEPS[i] for i in shown])})", **look)
+        ax.bar_label(bars, fmt="%.2f", fontsize=7)  # as the article quotes them
     for j, budget in enumerate(budgets, 1):
         rows = step_records(budget)
         shown = [i for i, row in enumerate(rows) if row["record"] is not None]

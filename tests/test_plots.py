@@ -20,6 +20,13 @@ def record(run, n=3, depth=None, test_accuracy=0.5):
     return {"run": run, "label": run, "test_accuracy": test_accuracy, "history": history, "config": {"depth": depth}}
 
 
+def spiky(run, first=35.2, n=6, key="val_loss"):
+    """A run whose `key` starts at `first`, then settles near 2 (as a first-epoch validation-loss spike)."""
+    result = record(run, n)
+    result["history"][key] = [first] + list(np.linspace(2.5, 1.5, n - 1))
+    return result
+
+
 def families():
     plain = [record(f"plain-{d}", depth=d, test_accuracy=0.6 - d / 100) for d in (8, 14, 20, 32)]
     residual = [record(f"resnet-{d}", depth=d, test_accuracy=0.6 + d / 1000) for d in (20, 32, 44, 56)]
@@ -36,6 +43,7 @@ def drawn_figures():
     return {
         "history": plots.plot_history([record("a"), record("b", 5)], title="t"),
         "history with drops": plots.mark_rate_drops(plots.plot_history([record("a", 8)]), [4, 6]),
+        "history with a spike": plots.plot_history([spiky("a"), spiky("b", 13.3), record("c", 6)]),
         "learning rates": plots.mark_rate_drops(plots.plot_learning_rates(rates()), [3]),
         "depth": plots.plot_depth_comparison(families()),
         "bars": plots.plot_accuracy_bars([record("baseline"), record("crop")], article={"baseline": 69.36}),
@@ -65,7 +73,7 @@ def test_every_panel_has_both_axes_labelled(name):
         assert ax.get_label() != "<colorbar>" or ax.get_ylabel().strip(), "colour bar without a label"
 
 
-@pytest.mark.parametrize("name", ["history", "history with drops", "learning rates", "gradients"])
+@pytest.mark.parametrize("name", ["history", "history with drops", "history with a spike", "learning rates", "gradients"])
 def test_count_axes_have_whole_number_ticks(name):
     fig = FIGURES[name]
     fig.canvas.draw()
@@ -117,6 +125,56 @@ def test_validation_loss_panel_plots_val_loss_from_epoch_1():
     line = fig.axes[1].lines[0]
     assert list(line.get_xdata()) == [1, 2, 3, 4]
     np.testing.assert_allclose(line.get_ydata(), run["history"]["val_loss"])
+
+
+def spike_markers(ax):
+    return [line for line in ax.lines if line.get_marker() == "^"]
+
+
+@pytest.mark.parametrize("key, panel", [("val_loss", 1), ("loss", 0)])
+def test_a_loss_spike_is_clipped_to_the_later_epochs_and_marked_with_its_value(key, panel):
+    run = spiky("a", key=key)
+    ax = plots.plot_history([run, record("b", 6)]).axes[panel]
+    low, high = ax.get_ylim()
+    assert 2.5 < high < 3.5 and low < 1.5, "the axis fits the later epochs, not the spike"
+    np.testing.assert_allclose(ax.lines[0].get_ydata(), run["history"][key])  # the line keeps its true values
+    (marker,) = spike_markers(ax)
+    assert list(marker.get_xdata()) == [1] and marker.get_ydata()[0] == pytest.approx(high)
+    assert not marker.get_clip_on()
+    assert [text.get_text() for text in ax.texts] == ["▲ off the scale: 35.2 at epoch 1"]
+    matplotlib.pyplot.close("all")
+
+
+def test_spikes_at_one_epoch_are_marked_side_by_side_and_named_highest_first():
+    ax = FIGURES["history with a spike"].axes[1]
+    assert [text.get_text() for text in ax.texts] == ["▲ off the scale: 35.2 / 13.3 at epoch 1"]
+    markers = spike_markers(ax)
+    assert len(markers) == 2 and [m.get_color() for m in markers] == [plots.colour_of("a"), plots.colour_of("b")]
+    assert markers[0].get_transform() != markers[1].get_transform(), "two runs' markers may not hide each other"
+    fig = FIGURES["history with a spike"]
+    fig.canvas.draw()
+    training, validation = (ax.title.get_window_extent().y0 for ax in fig.axes[:2])
+    assert training == pytest.approx(validation), "both loss titles at one height, above the note"
+    assert validation > ax.texts[0].get_window_extent().y1
+
+
+def test_runs_that_spike_alike_are_named_once():
+    ax = plots.plot_history([spiky("a"), spiky("b"), record("c", 6)]).axes[1]
+    assert [text.get_text() for text in ax.texts] == ["▲ off the scale: 35.2 at epoch 1"]
+    assert len(spike_markers(ax)) == 1
+    matplotlib.pyplot.close("all")
+
+
+def test_no_spike_no_marker_and_a_spike_not_worth_clipping_is_drawn_as_it_is():
+    for ax in FIGURES["history"].axes:
+        assert not spike_markers(ax) and not ax.texts
+    low_start = record("b", 4)
+    low_start["history"]["loss"] = [3.5, 1.0, 0.9, 0.8]
+    high_start = record("a", 4)
+    high_start["history"]["loss"] = [4.0, 1.9, 1.8, 1.7]  # above 2 x 1.8, but clipping it would not halve the axis
+    ax = plots.plot_history([high_start, low_start]).axes[0]
+    assert not spike_markers(ax) and ax.get_ylim()[1] > 4.0
+    matplotlib.pyplot.close("all")
 
 
 def test_history_legend_names_each_run_once():
@@ -239,3 +297,94 @@ def test_mark_epoch_draws_one_line_per_epoch_panel_and_one_legend_entry():
     assert all(any(list(line.get_xdata()) == [2, 2] for line in ax.get_lines()) for ax in fig.axes)
     labels = [text.get_text() for text in fig.legends[0].get_texts()]
     assert labels.count("step-1 run ends") == 1
+
+
+def line_colours(ax):
+    return {line.get_label(): line.get_color() for line in ax.lines}
+
+
+def test_a_run_keeps_its_colour_across_figures_whatever_its_position():
+    plots.reset_colours()
+    first = line_colours(plots.plot_history([record("plain-20", 3), record("ResNet-20", 4)]).axes[0])
+    second = line_colours(plots.plot_history([record("ResNet-32", 5), record("ResNet-20", 4), record("plain-20", 3)]).axes[0])
+    norms = line_colours(plots.plot_gradient_norms({"ResNet-20": [1, 2], "plain-20": [1, 3]}).axes[0])
+    assert second["ResNet-20"] == first["ResNet-20"] == norms["ResNet-20"]
+    assert second["plain-20"] == first["plain-20"] == norms["plain-20"]
+    assert len(set(second.values())) == 3, "runs in one figure get different colours"
+    bars = plots.plot_accuracy_bars([record("ResNet-20"), record("plain-20")])
+    assert matplotlib.colors.same_color(bars.axes[0].patches[0].get_facecolor(), first["ResNet-20"])
+    plots.reset_colours()
+    assert plots.colour_of("ResNet-20") == matplotlib.pyplot.rcParams["axes.prop_cycle"].by_key()["color"][0]
+    assert "#7f7f7f" not in [plots.colour_of(str(i)) for i in range(9)], "grey is for reference lines"
+    matplotlib.pyplot.close("all")
+
+
+def diverging(run, source, after, n=8):
+    """A copy of `source` under another name, whose every value changes after epoch `after`."""
+    result = record(run, n)
+    result["history"] = {key: values[:after] + [v + 0.05 for v in values[after:]]
+                         for key, values in source["history"].items()}
+    return result
+
+
+def test_a_run_covered_by_later_ones_gets_a_wider_band_beneath_them_and_says_until_when():
+    constant = record("0.01 constant", 8)
+    one_drop = diverging("0.01 -> 0.001", constant, 5)
+    two_drops = diverging("0.01 -> 0.001 -> 0.0005", one_drop, 6)
+    fig = plots.plot_history([constant, one_drop, two_drops])
+    texts = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert texts == ["0.01 constant (same as 0.01 -> 0.001 until epoch 5)",
+                     "0.01 -> 0.001 (same as 0.01 -> 0.001 -> 0.0005 until epoch 6)", "0.01 -> 0.001 -> 0.0005"]
+    for ax in fig.axes:
+        widths = [line.get_linewidth() for line in ax.lines]
+        assert widths == [plots.LINE_WIDTH + 2 * plots.BAND_STEP, plots.LINE_WIDTH,  # covered by both later runs
+                          plots.LINE_WIDTH + plots.BAND_STEP, plots.LINE_WIDTH, plots.LINE_WIDTH]
+        assert [len(ax.lines[i].get_xdata()) for i in (0, 2)] == [5, 6], "the band only where the runs coincide"
+    matplotlib.pyplot.close(fig)
+
+
+def test_identical_runs_say_so_and_runs_sharing_one_point_are_left_alone():
+    fig = plots.plot_history([record("a", 4), record("b", 4)])
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == ["a (same as b at every epoch)", "b"]
+    assert plots.shared_epochs(record("a", 3)["history"]["loss"], record("b", 5)["history"]["loss"]) == 1
+    assert all(len(ax.lines) == 2 for ax in FIGURES["history"].axes)  # a and b share epoch 1 only: no band
+    matplotlib.pyplot.close(fig)
+
+
+def test_a_legend_of_long_labels_takes_fewer_columns_and_stays_on_the_page():
+    long = {f"run {i} (same as run {i + 1} until epoch 15) " + "MMM " * 6: [1, 2] for i in range(4)}
+    for fig in (plots.plot_gradient_norms(long), plots.plot_history([record(label, 3 + i) for i, label in enumerate(long)])):
+        fig.canvas.draw()
+        assert fig.legends[0].get_window_extent().width <= fig.bbox.width
+        matplotlib.pyplot.close(fig)
+
+
+def test_filters_are_drawn_with_zero_as_grey_and_their_sign_and_size_kept():
+    np.testing.assert_allclose(plots.filter_for_display(np.array([-2.0, -1.0, 0.0, 1.0, 2.0]), 2.0),
+                               [0.0, 0.25, 0.5, 0.75, 1.0])
+    pattern = np.zeros((2, 2, 3))
+    pattern[0, 0] = [1.0, -0.5, 0.0]
+    kernel = np.stack([pattern, 10 * pattern], axis=-1)  # the same pattern, ten times larger
+    fig = plots.plot_filters(kernel, title="t")
+    small, large = (np.asarray(ax.images[0].get_array()) for ax in fig.axes)
+    np.testing.assert_allclose(small, large)  # each on its own scale, stated above it
+    assert small[1, 1].tolist() == [0.5, 0.5, 0.5] and small[0, 0].tolist() == [1.0, 0.25, 0.5]
+    assert [ax.get_title() for ax in fig.axes] == ["1\n±1", "2\n±10"]
+    assert "0 → mid-grey" in fig._suptitle.get_text() and fig._suptitle.get_text().startswith("t\n")
+    shared = plots.plot_filters(kernel, shared_scale=True)
+    small, large = (np.asarray(ax.images[0].get_array()) for ax in shared.axes)
+    np.testing.assert_allclose(small - 0.5, (large - 0.5) / 10)  # one scale: the small filter stays near grey
+    assert "of all the filters" in shared._suptitle.get_text()
+    matplotlib.pyplot.close("all")
+
+
+def test_runs_that_train_alike_but_validate_differently_are_said_and_banded_in_the_training_panels_only():
+    first = record("BN, no max-norm", 6)
+    second = diverging("BN momentum 0.9", first, 4, 6)
+    second["history"]["val_loss"] = [v + 0.3 for v in first["history"]["val_loss"]]  # other inference statistics
+    fig = plots.plot_history([first, second])
+    texts = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert texts == ["BN, no max-norm (training curves same as BN momentum 0.9 until epoch 4)", "BN momentum 0.9"]
+    assert [len(ax.lines) for ax in fig.axes] == [3, 2, 3, 2]  # training loss, validation loss, training accuracy, ...
+    assert len(fig.axes[0].lines[0].get_xdata()) == 4
+    matplotlib.pyplot.close(fig)

@@ -143,6 +143,8 @@ def test_steps_chart_has_bars_per_step_and_no_line_between_steps():
     assert ax.get_xlabel() and ax.get_ylabel() == "accuracy (%)"
     heights = sorted(round(bar.get_height(), 2) for bar in ax.patches)
     assert heights == sorted([69.36, 80.42, 85.72, 86.24, 91.55, 55.0, 40.0])
+    values = [text.get_text() for text in ax.texts]
+    assert values == ["69.36", "80.42", "85.72", "86.24", "91.55", "55.0", "40.0"], "the article's bars carry their numbers too"
 
 
 def test_a_notebook_shows_its_runs_under_the_other_budgets_beside_its_own():
