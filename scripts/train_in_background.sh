@@ -3,6 +3,8 @@
 # so a machine that stops loses at most the epoch in progress (the run's backup under KERAS_HOME resumes it).
 #   nohup scripts/train_in_background.sh overnight 01 02 03 > logs/train.log 2>&1 &
 #   tail -f logs/train.log; tail ~/.keras/cifar_runs/overnight/<notebook>/<run>/log.csv
+# nice only ranks processes against each other when the kernel does not group them per session: as root,
+# `echo 0 > /proc/sys/kernel/sched_autogroup_enabled` lets other work on the machine yield to the training.
 # Executed copies go to runs/<budget>/ (the committed notebooks are refreshed later with `run --update`).
 # To keep editing the project while it trains, run this from a second worktree of the project (a stable copy of
 # the code) and point CIFAR_RESULTS_DIR at the results/ folder of the checkout whose git should get the records.
@@ -21,7 +23,8 @@ commit_new_records() {
     git -C "$results" commit -q -m "$budget records: $new" -- "$budget" && echo "$(date +%T) committed $new"
 }
 
-for notebook in "$@"; do
+failed=0
+for notebook in "$@"; do  # a notebook that fails after its training leaves the next ones to train: go on, report at the end
     echo "$(date +%T) $notebook: start ($budget)"
     nice -n 5 "$python" -m cifar_helpers run --budget "$budget" --no-progress "$notebook" &
     runner=$!
@@ -29,5 +32,6 @@ for notebook in "$@"; do
     wait "$runner"; status=$?
     commit_new_records
     echo "$(date +%T) $notebook: exit $status"
-    [ "$status" -eq 0 ] || exit "$status"
+    [ "$status" -eq 0 ] || failed=$status
 done
+exit "$failed"
