@@ -167,7 +167,7 @@ def trainings(rows) -> str:
 
 
 def plot_steps(budgets):
-    """Grouped bars per step, each with its value: the article's number beside our best run of that step per budget."""
+    """Grouped bars per step, each with its value: the article's number beside the run that stands for the step per budget."""
     import matplotlib.pyplot as plt
     import numpy as np
 
@@ -183,7 +183,8 @@ def plot_steps(budgets):
         rows = step_records(budget)
         shown = [i for i, row in enumerate(rows) if row["record"] is not None]
         bars = ax.bar(x[shown] + j * width, [100 * rows[i]["record"]["test_accuracy"] for i in shown], width,
-                      label=f"ours, {budget}, best run of each step (test accuracy): {trainings(rows)}")
+                      label=f"ours, {budget}, test accuracy of the run standing for each step "
+                            f"(1-4: the article's setting; 5-6: the best depth by validation): {trainings(rows)}")
         ax.bar_label(bars, fmt="%.1f", fontsize=7)
     for i in range(1, len(ARTICLE_STEPS)):
         if ARTICLE_STEPS[i].family != ARTICLE_STEPS[i - 1].family:
