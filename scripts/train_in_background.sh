@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Train notebooks one after another under one budget, and commit each run's record as soon as it is written,
+# Train notebooks one after another under one budget, and commit each run's record as soon as it is written
+# (scripts/commit_records.sh: with README's generated tables refreshed),
 # so a machine that stops loses at most the epoch in progress (the run's backup under KERAS_HOME resumes it).
 #   nohup scripts/train_in_background.sh overnight 01 02 03 > logs/train.log 2>&1 &
 #   tail -f logs/train.log; tail ~/.keras/cifar_runs/overnight/<notebook>/<run>/log.csv
@@ -16,11 +17,7 @@ python=${PYTHON:-.venv/bin/python}
 results=${CIFAR_RESULTS_DIR:-$PWD/results}
 
 commit_new_records() {
-    git -C "$results" add -- "$budget" 2>/dev/null || return 0
-    local new
-    new=$(git -C "$results" diff --cached --name-only -- "$budget" | xargs -r -n1 basename | sed 's/\.json$//' | paste -sd, -)
-    [ -n "$new" ] || return 0
-    git -C "$results" commit -q -m "$budget records: $new" -- "$budget" && echo "$(date +%T) committed $new"
+    CIFAR_RESULTS_DIR="$results" PYTHON="$python" scripts/commit_records.sh "$budget"
 }
 
 failed=0

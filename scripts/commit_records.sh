@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Commit the records of BUDGET that are new under results/, with README's generated tables refreshed from them,
+# so the checkout's tests (README agrees with results/) stay green after every commit. Run from any worktree:
+#   scripts/commit_records.sh overnight        (CIFAR_RESULTS_DIR: the results/ folder of the checkout to commit in)
+set -uo pipefail
+cd "$(dirname "$0")/.."
+budget=${1:?usage: scripts/commit_records.sh BUDGET}
+python=${PYTHON:-.venv/bin/python}
+results=${CIFAR_RESULTS_DIR:-$PWD/results}
+root=$(git -C "$results" rev-parse --show-toplevel) || exit 0
+
+git -C "$root" add -- "results/$budget" 2>/dev/null || exit 0
+new=$(git -C "$root" diff --cached --name-only -- "results/$budget" | xargs -r -n1 basename | sed 's/\.json$//' | paste -sd, -)
+[ -n "$new" ] || exit 0
+PYTHONPATH="$root" CIFAR_RESULTS_DIR="$root/results" "$python" -m cifar_helpers results --readme >/dev/null \
+    && git -C "$root" add -- README.md
+git -C "$root" commit -q -m "$budget records: $new" -- "results/$budget" README.md && echo "$(date +%T) committed $new"
