@@ -56,9 +56,9 @@ def tensorflow_placement(devices=None):
         except RuntimeError:  # already initialised: the setting can no longer change
             pass
     if tf_config_workers():
-        from .tf_multiworker import MultiWorkerMirroredStrategy  # keras#20585 mended there
+        from .tf_multiworker import multi_worker_strategy  # keras#20585 mended there
 
-        strategy = MultiWorkerMirroredStrategy()
+        strategy = multi_worker_strategy()
     elif devices and len(devices) > 1:
         strategy = tf.distribute.MirroredStrategy(devices=list(devices))
     elif len(gpus) > 1:

@@ -7,16 +7,24 @@ scalars along no axis. It only changes what Keras reads back (the build batch an
 all-reduce is the strategy's own. Drop it once the upstream issue is fixed.
 """
 
-import tensorflow as tf
 
 
-class MultiWorkerMirroredStrategy(tf.distribute.MultiWorkerMirroredStrategy):
-    """tf.distribute.MultiWorkerMirroredStrategy whose reduce takes nested values and scalars (keras#20585)."""
+def multi_worker_strategy():
+    """A MultiWorkerMirroredStrategy (from $TF_CONFIG) whose reduce takes nested values and scalars (keras#20585).
 
-    def reduce(self, reduce_op, value, axis):
-        """Reduce every element of `value` on its own; scalars (rank 0) along no axis."""
-        def one(element):
-            rank = self.experimental_local_results(element)[0].shape.rank
-            return super(MultiWorkerMirroredStrategy, self).reduce(reduce_op, element, None if rank == 0 else axis)
+    TensorFlow is imported here, when the strategy is built on the TensorFlow backend, not with the package.
+    """
+    import tensorflow as tf
 
-        return tf.nest.map_structure(one, value)
+    class MultiWorkerMirroredStrategy(tf.distribute.MultiWorkerMirroredStrategy):
+        """Reduce every element of a nested value on its own; scalars (rank 0) along no axis."""
+
+        def reduce(self, reduce_op, value, axis):
+            def one(element):
+                rank = self.experimental_local_results(element)[0].shape.rank
+                return super(MultiWorkerMirroredStrategy, self).reduce(reduce_op, element,
+                                                                              None if rank == 0 else axis)
+
+            return tf.nest.map_structure(one, value)
+
+    return MultiWorkerMirroredStrategy()
