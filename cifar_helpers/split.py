@@ -43,6 +43,14 @@ class Split:
         """Number of images in each part."""
         return {"train": len(self.y_train), "validation": len(self.y_val), "test": len(self.y_test)}
 
+    def sized_for(self, settings) -> "Split":
+        """The split cut to a budget row's train_size, val_size and eval_size (see budget_settings)."""
+        row = vars(settings) if not isinstance(settings, dict) else settings
+        missing = [key for key in ("train_size", "val_size", "eval_size") if key not in row]
+        if missing:
+            raise KeyError(f"the settings row has no {missing}: give train_size, val_size and eval_size (None keeps all)")
+        return self.with_train_subset(row["train_size"]).with_val_subset(row["val_size"]).with_eval_subset(row["eval_size"])
+
     def with_train_subset(self, size, seed: int = 0) -> "Split":
         """The same split with the training part cut to a class-balanced subset of `size` (None keeps all)."""
         if size is None or size >= len(self.y_train):

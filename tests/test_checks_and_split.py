@@ -84,3 +84,13 @@ def test_model_without_scaling_layer_gets_a_warning():
     assert not warn_if_unscaled(scaled)
     nested = keras.Sequential([keras.Input((32, 32, 3)), keras.layers.RandomFlip(), scaled])
     assert not warn_if_unscaled(nested)
+
+
+def test_sized_for_cuts_every_part_from_a_budget_row(tiny_cifar):
+    from types import SimpleNamespace
+    split = split_validation(tiny_cifar, val_size=50)
+    small = split.sized_for(SimpleNamespace(train_size=40, val_size=20, eval_size=None, epochs=3))
+    assert small.sizes() == {"train": 40, "validation": 20, "test": 50}
+    assert split.sized_for(dict(train_size=None, val_size=None, eval_size=None)) is split
+    with pytest.raises(KeyError, match="eval_size"):
+        split.sized_for(dict(train_size=40, val_size=None))
