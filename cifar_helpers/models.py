@@ -84,14 +84,14 @@ def article_cnn(preprocessing=None, weight_decay=0.0, dropout=0.0, batch_norm=Fa
 
 
 def same_network(model, reference, images) -> bool:
-    """True when `model` has `reference`'s layers and weight shapes, and with its weights computes the same outputs."""
+    """True when `model` has `reference`'s layers and weight shapes, and with its weights computes the same test-time outputs."""
     kinds = [type(layer).__name__ for layer in model.layers], [type(layer).__name__ for layer in reference.layers]
     shapes = [w.shape for w in model.get_weights()], [w.shape for w in reference.get_weights()]
     if kinds[0] != kinds[1] or shapes[0] != shapes[1]:
         return False
     reference.set_weights(model.get_weights())
     images = ops.convert_to_tensor(np.asarray(images, dtype="float32"))
-    ours, theirs = ops.convert_to_numpy(model(images)), ops.convert_to_numpy(reference(images))
+    ours, theirs = (ops.convert_to_numpy(net(images, training=False)) for net in (model, reference))
     return bool(np.allclose(ours, theirs, atol=1e-6))
 
 

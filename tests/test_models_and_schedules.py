@@ -161,3 +161,5 @@ def test_same_network_compares_layers_weights_and_outputs():
     def small(activation):
         return keras.Sequential([keras.Input((32, 32, 3)), keras.layers.Flatten(), keras.layers.Dense(3, activation=activation)])
     assert not same_network(small("relu"), small("tanh"), images)  # same layers and shapes, other outputs
+    flips = [keras.Sequential([keras.Input((32, 32, 3)), keras.layers.RandomFlip("horizontal")]) for _ in range(2)]
+    assert same_network(*flips, images)  # compared at test time: random layers draw nothing there
