@@ -4,6 +4,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .records import load_result
+
 WITHIN_NOISE = "within noise"
 
 
@@ -52,3 +54,14 @@ def compare(better, worse, spread: Spread):
     if abs(a - b) <= spread.width:
         return WITHIN_NOISE
     return a > b
+
+
+def recorded_spread(budget: str, notebook: str, run: str, seeds=(1, 2)) -> Spread:
+    """The spread of a recorded run and its recorded seed runs (<run>_seed<N>, see training.train_more_seeds)."""
+    return seed_spread([load_result(budget, notebook, run)]
+                       + [load_result(budget, notebook, f"{run}_seed{seed}") for seed in seeds])
+
+
+def widest(*spreads: Spread) -> Spread:
+    """The widest of several spreads: the stricter yardstick when more than one applies."""
+    return max(spreads, key=lambda spread: spread.width)

@@ -28,3 +28,17 @@ def test_records_that_are_not_one_run_are_refused():
         seed_spread([record(0, 0.6), record(0, 0.61)])
     with pytest.raises(ValueError, match="not one run"):
         seed_spread([record(0, 0.6), record(1, 0.61, epochs=8)])
+
+
+def test_recorded_spread_reads_a_run_and_its_seed_runs(tmp_path, monkeypatch):
+    from cifar_helpers.noise import recorded_spread, widest
+    from cifar_helpers.records import result_path, write_json_atomically
+    monkeypatch.setenv("CIFAR_RESULTS_DIR", str(tmp_path))
+    for run, seed, accuracy in (("base", 0, 0.60), ("base_seed1", 1, 0.63), ("base_seed2", 2, 0.61)):
+        write_json_atomically(result_path("quick", "02_x", run), record(seed, accuracy, run=run))
+    spread = recorded_spread("quick", "02_x", "base")
+    assert spread.accuracies == (0.60, 0.63, 0.61)
+    narrow = seed_spread([record(0, 0.60), record(1, 0.61)])
+    assert widest(narrow, spread) is spread and widest(spread, narrow) is spread
+    with pytest.raises(FileNotFoundError):
+        recorded_spread("quick", "02_x", "base", seeds=(1, 3))
