@@ -12,6 +12,6 @@ root=$(git -C "$results" rev-parse --show-toplevel) || exit 0
 git -C "$root" add -- "results/$budget" 2>/dev/null || exit 0
 new=$(git -C "$root" diff --cached --name-only -- "results/$budget" | xargs -r -n1 basename | sed 's/\.json$//' | paste -sd, -)
 [ -n "$new" ] || exit 0
-PYTHONPATH="$root" CIFAR_RESULTS_DIR="$root/results" "$python" -m cifar_helpers results --readme >/dev/null \
+(cd "$root" && PYTHONPATH="$root" CIFAR_RESULTS_DIR="$root/results" "$python" -m cifar_helpers results --readme >/dev/null) \
     && git -C "$root" add -- README.md
 git -C "$root" commit -q -m "$budget records: $new" -- "results/$budget" README.md && echo "$(date +%T) committed $new"
