@@ -59,14 +59,14 @@ class EpochLog(keras.callbacks.Callback):
 
 
 class EpochLines(keras.callbacks.Callback):
-    """One short line per epoch (for runs over 20 epochs, every few epochs and the last); the record keeps them all."""
+    """One short line per epoch for runs of up to 10 epochs, else about five lines and the last; the record keeps them all."""
 
     NAMES = (("loss", "loss"), ("accuracy", "accuracy"), ("val_loss", "val loss"), ("val_accuracy", "val accuracy"))
 
     def __init__(self, epochs: int):
         super().__init__()
         self.epochs = epochs
-        self.every = 1 if epochs <= 20 else math.ceil(epochs / 10)
+        self.every = 1 if epochs <= 10 else math.ceil(epochs / 5)
         self.started = None
 
     def on_epoch_begin(self, epoch, logs=None):

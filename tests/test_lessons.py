@@ -1,4 +1,4 @@
-"""Each lesson's direction, pinned from the committed quick-budget records (fails if a re-run turns it)."""
+"""Each lesson's direction, pinned from the committed records of quick and overnight (fails if a re-run turns it)."""
 
 import json
 from pathlib import Path
@@ -7,12 +7,13 @@ import pytest
 
 from cifar_helpers.noise import compare, seed_spread
 
-QUICK = Path(__file__).resolve().parents[1] / "results" / "quick"
+RESULTS = Path(__file__).resolve().parents[1] / "results"
+QUICK = RESULTS / "quick"
 
 
-def record(notebook, run):
-    """One committed quick-budget record."""
-    return json.loads((QUICK / notebook / f"{run}.json").read_text())
+def record(notebook, run, budget="quick"):
+    """One committed record (quick unless told)."""
+    return json.loads((RESULTS / budget / notebook / f"{run}.json").read_text())
 
 
 def final_loss(notebook, run):
@@ -66,3 +67,16 @@ def test_every_committed_quick_record_names_its_backend_and_data():
     for path in QUICK.glob("*/*.json"):
         saved = json.loads(path.read_text())
         assert saved["backend"] in ("tensorflow", "jax") and saved["data_source"], path.name
+
+
+# overnight: all 45,000 training images on 2 CPU cores (issue targets, on the JPEG copy)
+
+def test_overnight_01_baseline_reaches_65_percent_on_all_the_data():
+    baseline = record("01_baseline_cnn", "baseline", "overnight")
+    assert baseline["train_size"] == 45_000 and baseline["test_accuracy"] >= 0.65
+
+
+def test_overnight_01_longer_run_over_fits_by_ten_points():
+    history = record("01_baseline_cnn", "baseline_long", "overnight")["history"]
+    assert history["accuracy"][-1] - max(history["val_accuracy"]) >= 0.10
+    assert history["val_loss"][-1] > min(history["val_loss"])  # the validation loss has turned up
