@@ -49,3 +49,13 @@ def test_speed_table_and_an_unknown_network(capsys):
     assert speed.speed_markdown([row]).splitlines()[-1] == "| tiny | 0.250 | 180 | 29% |"
     with pytest.raises(SystemExit, match="no network matches"):
         main(["speed", "no-such-net"])
+
+
+def test_training_speed_feeds_one_hot_labels_to_a_label_smoothing_model():
+    from cifar_helpers.models import compile_for_classification
+    from cifar_helpers.speed import random_images, training_speed
+    images, labels = random_images(16)
+    def build():
+        model = keras.Sequential([keras.Input((32, 32, 3)), keras.layers.Flatten(), keras.layers.Dense(10, activation="softmax")])
+        return compile_for_classification(model, keras.optimizers.SGD(), label_smoothing=0.1)
+    assert training_speed(build, images, labels, batch_size=8, steps=2, rounds=1) > 0
