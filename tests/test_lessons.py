@@ -80,3 +80,25 @@ def test_overnight_01_longer_run_over_fits_by_ten_points():
     history = record("01_baseline_cnn", "baseline_long", "overnight")["history"]
     assert history["accuracy"][-1] - max(history["val_accuracy"]) >= 0.10
     assert history["val_loss"][-1] > min(history["val_loss"])  # the validation loss has turned up
+
+
+def overnight_spread_02():
+    """Three seeds of 02's combined run at overnight: the yardstick of 01-04."""
+    runs = ("crop+flip+whiten", "crop+flip+whiten_seed1", "crop+flip+whiten_seed2")
+    return seed_spread([record("02_data_augmentation", run, "overnight") for run in runs])
+
+
+def test_overnight_02_all_three_beat_each_single_change_and_the_baseline_beyond_noise():
+    spread, combined = overnight_spread_02(), record("02_data_augmentation", "crop+flip+whiten", "overnight")
+    assert combined["test_accuracy"] >= 0.72
+    for other in ("crop", "flip", "whiten"):
+        assert compare(combined, record("02_data_augmentation", other, "overnight"), spread) is True, other
+    assert compare(combined, record("01_baseline_cnn", "baseline", "overnight"), spread) is True
+
+
+def test_overnight_02_whitening_leads_the_single_changes_and_the_crop_is_still_learning():
+    spread = overnight_spread_02()
+    whiten, flip, crop = (record("02_data_augmentation", run, "overnight") for run in ("whiten", "flip", "crop"))
+    assert compare(whiten, flip, spread) is True and compare(flip, crop, spread) is True
+    assert crop["history"]["val_accuracy"][-1] == max(crop["history"]["val_accuracy"])  # best at its last epoch
+    assert whiten["history"]["accuracy"][-1] > 0.95  # whitening memorises instead
