@@ -102,3 +102,10 @@ def test_overnight_02_whitening_leads_the_single_changes_and_the_crop_is_still_l
     assert compare(whiten, flip, spread) is True and compare(flip, crop, spread) is True
     assert crop["history"]["val_accuracy"][-1] == max(crop["history"]["val_accuracy"])  # best at its last epoch
     assert whiten["history"]["accuracy"][-1] > 0.95  # whitening memorises instead
+
+
+def test_overnight_02_augmentation_pays_most_where_the_baseline_memorises():
+    longer = record("02_data_augmentation", "crop+flip+whiten_long", "overnight")
+    baseline_longer = record("01_baseline_cnn", "baseline_long", "overnight")
+    assert longer["epochs"] == baseline_longer["epochs"]
+    assert longer["test_accuracy"] - baseline_longer["test_accuracy"] >= 0.04  # the 4 points, at equal epochs
