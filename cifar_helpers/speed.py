@@ -62,7 +62,7 @@ def training_speed(build_model, images, labels, *, batch_size: int = 128, steps:
     if jit_compile != "auto":
         model.jit_compile = jit_compile
     timer = StepTimer()
-    num_classes = 10 if wants_one_hot(model) else None  # a label-smoothing loss takes one-hot labels
+    num_classes = model.output_shape[-1] if wants_one_hot(model) else None  # a label-smoothing loss takes one-hot labels
     batches = make_batches(images[:count], labels[:count], batch_size, shuffle=True, num_classes=num_classes)
     model.fit(batches, epochs=rounds + 1, verbose=0, shuffle=False, callbacks=[timer])  # the batches reshuffle
     return count / min(timer.seconds[1:])

@@ -29,10 +29,10 @@ SEEDED = {  # family: (notebook, run whose seeds 1 and 2 are recorded as <run>_s
 }
 
 
-def spread_of(family):
+def spread_of(family, budget="quick"):
     """The seed spread of the family's representative run."""
     notebook, run = SEEDED[family]
-    return seed_spread([record(notebook, name) for name in (run, f"{run}_seed1", f"{run}_seed2")])
+    return seed_spread([record(notebook, name, budget) for name in (run, f"{run}_seed1", f"{run}_seed2")])
 
 
 @pytest.mark.parametrize("family", sorted(SEEDED))
@@ -82,14 +82,8 @@ def test_overnight_01_longer_run_over_fits_by_ten_points():
     assert history["val_loss"][-1] > min(history["val_loss"])  # the validation loss has turned up
 
 
-def overnight_spread_02():
-    """Three seeds of 02's combined run at overnight: the yardstick of 01-04."""
-    runs = ("crop+flip+whiten", "crop+flip+whiten_seed1", "crop+flip+whiten_seed2")
-    return seed_spread([record("02_data_augmentation", run, "overnight") for run in runs])
-
-
 def test_overnight_02_all_three_beat_each_single_change_and_the_baseline_beyond_noise():
-    spread, combined = overnight_spread_02(), record("02_data_augmentation", "crop+flip+whiten", "overnight")
+    spread, combined = spread_of("01-04", "overnight"), record("02_data_augmentation", "crop+flip+whiten", "overnight")
     assert combined["test_accuracy"] >= 0.72
     for other in ("crop", "flip", "whiten"):
         assert compare(combined, record("02_data_augmentation", other, "overnight"), spread) is True, other
@@ -97,7 +91,7 @@ def test_overnight_02_all_three_beat_each_single_change_and_the_baseline_beyond_
 
 
 def test_overnight_02_whitening_leads_the_single_changes_and_the_crop_is_still_learning():
-    spread = overnight_spread_02()
+    spread = spread_of("01-04", "overnight")
     whiten, flip, crop = (record("02_data_augmentation", run, "overnight") for run in ("whiten", "flip", "crop"))
     assert compare(whiten, flip, spread) is True and compare(flip, crop, spread) is True
     assert crop["history"]["val_accuracy"][-1] == max(crop["history"]["val_accuracy"])  # best at its last epoch
