@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from cifar_helpers.noise import compare, seed_spread
+from cifar_helpers.noise import WITHIN_NOISE, compare, seed_spread, widest
 
 RESULTS = Path(__file__).resolve().parents[1] / "results"
 QUICK = RESULTS / "quick"
@@ -103,3 +103,26 @@ def test_overnight_02_augmentation_pays_most_where_the_baseline_memorises():
     baseline_longer = record("01_baseline_cnn", "baseline_long", "overnight")
     assert longer["epochs"] == baseline_longer["epochs"]
     assert longer["test_accuracy"] - baseline_longer["test_accuracy"] >= 0.04  # the issue's 4 points, at equal epochs
+
+
+def yardstick_03(budget):
+    """03's yardstick: the wider of its final network's seed spread and 02's."""
+    notebook = "03_model_improvements"
+    final_seeds = seed_spread([record(notebook, run, budget) for run in ("LRN", "LRN_seed1", "LRN_seed2")])
+    return widest(final_seeds, spread_of("01-04", budget))
+
+
+def test_overnight_03_no_single_addition_clears_the_noise_but_together_they_do():
+    spread, notebook = yardstick_03("overnight"), "03_model_improvements"
+    chain = [record("02_data_augmentation", "whiten", "overnight")]  # 02's best front end by validation accuracy
+    chain += [record(notebook, run, "overnight") for run in ("weight_decay", "dropout", "batch_norm", "LRN")]
+    assert all(compare(after, before, spread) == WITHIN_NOISE for before, after in zip(chain, chain[1:]))
+    gains = [after["test_accuracy"] - before["test_accuracy"] for before, after in zip(chain, chain[1:])]
+    assert max(gains) == gains[2], "batch norm brings the largest single gain"
+    assert compare(chain[3], chain[0], spread) is True
+
+
+def test_overnight_03_every_run_over_fits_within_ten_epochs():
+    for run in ("weight_decay", "dropout", "batch_norm", "LRN"):
+        history = record("03_model_improvements", run, "overnight")["history"]
+        assert history["val_loss"][-1] > min(history["val_loss"]) and history["accuracy"][-1] > 0.85, run
