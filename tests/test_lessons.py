@@ -126,3 +126,14 @@ def test_overnight_03_every_run_over_fits_within_ten_epochs():
     for run in ("weight_decay", "dropout", "batch_norm", "LRN"):
         history = record("03_model_improvements", run, "overnight")["history"]
         assert history["val_loss"][-1] > min(history["val_loss"]) and history["accuracy"][-1] > 0.85, run
+
+
+def test_overnight_04_the_first_drop_shows_and_the_schedules_beat_step_3():
+    spread, notebook = yardstick_03("overnight"), "04_learning_rate_schedule"
+    constant, one_drop, two_drops, from_03 = (record(notebook, f"schedule_{i}", "overnight") for i in range(4))
+    drop_epoch = int(one_drop["config"]["drops_at_epochs"][0])  # the first epoch at the new rate is drop_epoch + 1
+    val = one_drop["history"]["val_accuracy"]
+    assert val[drop_epoch] - val[drop_epoch - 1] > spread.width  # a jump on the curve, not a drift
+    assert compare(one_drop, constant, spread) is True
+    step_3 = record("03_model_improvements", "LRN", "overnight")
+    assert compare(two_drops, step_3, spread) is True and compare(from_03, step_3, spread) is True
