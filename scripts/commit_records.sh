@@ -10,8 +10,9 @@ results=${CIFAR_RESULTS_DIR:-$PWD/results}
 root=$(git -C "$results" rev-parse --show-toplevel) || exit 0
 
 git -C "$root" add -- "results/$budget" 2>/dev/null || exit 0
-new=$(git -C "$root" diff --cached --name-only -- "results/$budget" | xargs -r -n1 basename | sed 's/\.json$//' | paste -sd, -)
-[ -n "$new" ] || exit 0
+mapfile -t staged < <(git -C "$root" diff --cached --name-only -- "results/$budget")
+[ "${#staged[@]}" -gt 0 ] || exit 0
+new=$(printf '%s\n' "${staged[@]}" | xargs -n1 basename | sed 's/\.json$//' | paste -sd, -)
 (cd "$root" && PYTHONPATH="$root" CIFAR_RESULTS_DIR="$root/results" "$python" -m cifar_helpers results --readme >/dev/null) \
     && git -C "$root" add -- README.md
-git -C "$root" commit -q -m "$budget records: $new" -- "results/$budget" README.md && echo "$(date +%T) committed $new"
+git -C "$root" commit -q -m "$budget records: $new" -- "${staged[@]}" README.md && echo "$(date +%T) committed $new"
