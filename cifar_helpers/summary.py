@@ -183,17 +183,18 @@ def plot_steps(budgets):
         rows = step_records(budget)
         shown = [i for i, row in enumerate(rows) if row["record"] is not None]
         bars = ax.bar(x[shown] + j * width, [100 * rows[i]["record"]["test_accuracy"] for i in shown], width,
-                      label=f"ours, {budget}, test accuracy of the run standing for each step "
-                            f"(1-4: the article's setting; 5-6: the best depth by validation): {trainings(rows)}")
+                      label=f"ours, {budget}, test accuracy: {trainings(rows)}")
         ax.bar_label(bars, fmt="%.1f", fontsize=7)
     for i in range(1, len(ARTICLE_STEPS)):
         if ARTICLE_STEPS[i].family != ARTICLE_STEPS[i - 1].family:
             ax.axvline(i - 0.5 + width * len(budgets) / 2, color="0.5", linestyle=":")
-    ax.set_xticks(x + width * len(budgets) / 2, [s.name for s in ARTICLE_STEPS])
+    ax.set_xticks(x + width * len(budgets) / 2, [s.name.replace(" ", "\n", 1) for s in ARTICLE_STEPS])  # "1\nbaseline"
     ax.set_xlabel("the article's step (dotted line: another network family; do not compare bars across it)")
     ax.set_ylabel("accuracy (%)")
     ax.set_ylim(0, 100)
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), fontsize="small")
+    ax.set_title("Our run for each step: steps 1-4 the article's setting, steps 5-6 the depth with the best "
+                 "validation accuracy", fontsize="medium")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.25), fontsize="small", ncol=2)
     fig.tight_layout()
     return fig
 

@@ -139,7 +139,8 @@ def test_steps_chart_has_bars_per_step_and_no_line_between_steps():
     assert all(len(set(line.get_xdata())) == 1 for line in ax.lines), "only vertical separators may be lines"
     legend = [text.get_text() for text in ax.get_legend().get_texts()]
     assert legend[1] == "article, validation accuracy (step 6)"
-    assert legend[2].startswith("ours, quick, test accuracy of the run standing for each step (1-4: the article's") and not any("full" in t for t in legend)
+    assert legend[2].startswith("ours, quick, test accuracy: 8,000 images") and not any("full" in t for t in legend)
+    assert "best validation accuracy" in ax.get_title()  # which run stands for steps 5-6
     assert ax.get_xlabel() and ax.get_ylabel() == "accuracy (%)"
     heights = sorted(round(bar.get_height(), 2) for bar in ax.patches)
     assert heights == sorted([69.36, 80.42, 85.72, 86.24, 91.55, 55.0, 40.0])
