@@ -211,7 +211,7 @@ def first_epoch_at_new_rate(drop_after_epoch: float) -> int:
     """The 1-based epoch whose steps first use the rate that a drop "after epoch e" brings in."""
     # schedules.piecewise_by_epoch puts a drop "after epoch e" so that the first step of epoch
     # e + 1 already uses the new rate (for a fractional e, a step part-way through epoch
-    # floor(e) + 1), and rate_at_epochs samples each epoch's rate at its first step. The point
+    # floor(e) + 1), and rate_at_epochs samples each epoch's rate at its last step. The point
     # plotted at x = k is measured at the end of epoch k, so x = floor(e) + 1 is the first point
     # trained at the new rate: the marker sits on that point, not half an epoch before it.
     return math.floor(drop_after_epoch) + 1

@@ -25,10 +25,10 @@ def piecewise_by_epoch(boundaries_in_epochs, values, steps_in_epoch: int):
 
 
 def rate_at_epochs(schedule, steps_in_epoch: int, epochs: int) -> list:
-    """The learning rate in force during each epoch (sampled at its first step), for plotting."""
+    """The learning rate at the end of each epoch (its last step), for plotting: a drop part-way shows in that epoch."""
     if not callable(schedule):
         return [float(schedule)] * epochs
-    return [float(schedule(epoch * steps_in_epoch)) for epoch in range(epochs)]
+    return [float(schedule((epoch + 1) * steps_in_epoch - 1)) for epoch in range(epochs)]
 
 
 def sgd_step_recipe(epochs: int, steps_in_epoch: int, base_rate: float = 0.1):

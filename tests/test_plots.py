@@ -220,6 +220,13 @@ def test_drop_marker_sits_where_the_sampled_rate_first_changes():
     assert step_line.get_ydata()[first_new - 1] == pytest.approx(0.01)
 
 
+def test_a_drop_part_way_through_an_epoch_shows_where_its_marker_sits():
+    steps = 10
+    per_epoch = schedules.rate_at_epochs(schedules.piecewise_by_epoch([1.5], [0.1, 0.01], steps), steps, 3)
+    assert per_epoch == pytest.approx([0.1, 0.01, 0.01])  # epoch 2 ends at the new rate
+    assert plots.first_epoch_at_new_rate(1.5) == 2
+
+
 def test_drop_markers_join_the_legend_once():
     texts = [t.get_text() for t in FIGURES["history with drops"].legends[0].get_texts()]
     assert texts == ["a", plots.DROP_LABEL]
