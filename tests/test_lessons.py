@@ -137,3 +137,12 @@ def test_overnight_04_the_first_drop_shows_and_the_schedules_beat_step_3():
     assert compare(one_drop, constant, spread) is True
     step_3 = record("03_model_improvements", "LRN", "overnight")
     assert compare(two_drops, step_3, spread) is True and compare(from_03, step_3, spread) is True
+
+
+def test_overnight_05_past_14_layers_plain_nets_fit_and_test_worse_beyond_noise():
+    spread = spread_of("05-06", "overnight")
+    plain = {d: record("05_deeper_plain_networks", f"plain{d}", "overnight") for d in (8, 14, 20, 32)}
+    losses = [plain[d]["history"]["loss"][-1] for d in (14, 20, 32)]
+    assert losses == sorted(losses), "from 14 layers on, a deeper plain net ends with a higher training loss"
+    assert compare(plain[14], plain[20], spread) is True and compare(plain[20], plain[32], spread) is True
+    assert compare(plain[14], plain[8], spread) is True  # the article's 8 -> 14 improvement

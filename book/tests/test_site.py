@@ -30,7 +30,7 @@ EXPECTED = {
     "02_data_augmentation": ("how-much-of-a-difference-is-noise", VERDICT),
     "03_model_improvements": ("the-runs", VERDICT),
     "04_learning_rate_schedule": ("the-runs", VERDICT),
-    "05_deeper_plain_networks": ("how-much-of-a-difference-is-noise", VERDICT),
+    "05_deeper_plain_networks": ("training-the-four-depths", VERDICT),
     "06_residual_networks": ("plain-against-residual-on-one-plot", VERDICT),
     "07_stuck_at_60_percent": ("what-actually-mattered", VERDICT),
     "08_inception_ideas": ("a-compact-inception-net-and-an-inception-resnet-for-3232-inputs", VERDICT),
