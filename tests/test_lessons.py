@@ -29,10 +29,14 @@ SEEDED = {  # family: (notebook, run whose seeds 1 and 2 are recorded as <run>_s
 }
 
 
+def seeds_of(notebook, run, budget="quick"):
+    """The seed spread of a run and its recorded seeds 1 and 2."""
+    return seed_spread([record(notebook, name, budget) for name in (run, f"{run}_seed1", f"{run}_seed2")])
+
+
 def spread_of(family, budget="quick"):
     """The seed spread of the family's representative run."""
-    notebook, run = SEEDED[family]
-    return seed_spread([record(notebook, name, budget) for name in (run, f"{run}_seed1", f"{run}_seed2")])
+    return seeds_of(*SEEDED[family], budget)
 
 
 @pytest.mark.parametrize("family", sorted(SEEDED))
@@ -107,9 +111,7 @@ def test_overnight_02_augmentation_pays_most_where_the_baseline_memorises():
 
 def yardstick_03(budget):
     """03's yardstick: the wider of its final network's seed spread and 02's."""
-    notebook = "03_model_improvements"
-    final_seeds = seed_spread([record(notebook, run, budget) for run in ("LRN", "LRN_seed1", "LRN_seed2")])
-    return widest(final_seeds, spread_of("01-04", budget))
+    return widest(seeds_of("03_model_improvements", "LRN", budget), spread_of("01-04", budget))
 
 
 def test_overnight_03_no_single_addition_clears_the_noise_but_together_they_do():
