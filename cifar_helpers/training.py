@@ -69,15 +69,29 @@ class EpochLines(keras.callbacks.Callback):
         self.every = 1 if epochs <= 10 else math.ceil(epochs / 5)
         self.started = None
 
+    def shows(self, number: int) -> bool:
+        """Whether epoch `number` (from 1) gets a line."""
+        return number % self.every == 0 or number == self.epochs
+
+    def line(self, number: int, logs: dict, seconds: float) -> str:
+        """The line for epoch `number` (from 1)."""
+        values = ", ".join(f"{name} {logs[key]:.4f}" for key, name in self.NAMES if key in logs)
+        return f"epoch {number:>{len(str(self.epochs))}}/{self.epochs}: {values} ({seconds:.0f} s)"
+
     def on_epoch_begin(self, epoch, logs=None):
         self.started = time.perf_counter()
 
     def on_epoch_end(self, epoch, logs=None):
-        number, logs = epoch + 1, logs or {}
-        if number % self.every and number != self.epochs:
-            return
-        values = ", ".join(f"{name} {logs[key]:.4f}" for key, name in self.NAMES if key in logs)
-        print(f"epoch {number:>{len(str(self.epochs))}}/{self.epochs}: {values} ({time.perf_counter() - self.started:.0f} s)")
+        if self.shows(epoch + 1):
+            print(self.line(epoch + 1, logs or {}, time.perf_counter() - self.started))
+
+
+def recorded_epoch_lines(record: dict) -> list:
+    """The lines a recorded run printed while it trained, rebuilt from its history and epoch times."""
+    lines, history = EpochLines(record["epochs"]), record["history"]
+    seconds = record.get("epoch_seconds") or [record["seconds_per_epoch"]] * record["epochs"]
+    return [lines.line(epoch + 1, {key: values[epoch] for key, values in history.items()}, seconds[epoch])
+            for epoch in range(len(seconds)) if lines.shows(epoch + 1)]
 
 
 def placement_line(strategy) -> str:
@@ -99,11 +113,13 @@ def reuse(record: dict, model, weights, needs_model: bool):
     if weights is not None and weights.exists():
         model.optimizer.build(model.trainable_variables)  # the saved weights include the optimizer's state
         model.load_weights(weights)
-        print(f"reused recorded run {record['run']} (weights from the local cache)")
+        print(f"reused recorded run {record['run']} (weights from the local cache); as it trained:")
+        print(*recorded_epoch_lines(record), sep="\n")
         return record, model
     if needs_model:
         return None
-    print(f"reused recorded run {record['run']}")
+    print(f"reused recorded run {record['run']}; as it trained:")
+    print(*recorded_epoch_lines(record), sep="\n")
     return record, None
 
 

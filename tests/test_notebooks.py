@@ -82,6 +82,41 @@ def test_a_pending_placeholder_counts_as_unwritten():
     assert not UNWRITTEN.search("Batch norm alone reached the cumulative network's accuracy.")
 
 
+# A notebook waiting in notebooks/pending/ for its runs is read there, when it replaces its namesake.
+READY = [path for path in NOTEBOOKS if not (ROOT / "notebooks" / "pending" / path.name).exists()]
+EPOCH_LINE = re.compile(r"^epoch +(\d+)/(\d+):", re.M)
+MOST_WORDS = 230  # "about 200 words" for a conclusion, and no other prose cell longer
+
+
+def prose_words(source):
+    """The words of a markdown cell, its headings left out."""
+    return len(re.sub(r"^#.*$", "", source, flags=re.M).split())
+
+
+@pytest.mark.parametrize("path", READY, ids=lambda p: p.stem)
+def test_training_logs_stay_compact(path):
+    from cifar_helpers.training import EpochLines
+
+    for cell in cells(path, "code"):
+        text = "".join("".join(output.get("text", "")) for output in cell.get("outputs", []))
+        assert "━" not in text, f"{path.name}: a Keras progress bar in the stored outputs"
+        shown = [(int(n), int(epochs)) for n, epochs in EPOCH_LINE.findall(text)]
+        extra = [f"{n}/{epochs}" for n, epochs in shown if not EpochLines(epochs).shows(n)]
+        assert not extra, f"{path.name}: epoch lines {extra} (a run over 10 epochs logs about five lines)"
+
+
+@pytest.mark.parametrize("path", READY, ids=lambda p: p.stem)
+def test_prose_cells_are_short(path):
+    prose = [(index, "".join(c["source"])) for index, c in enumerate(cells(path, "markdown"))]
+    long = [(index, prose_words(text)) for index, text in prose[1:]  # the title cell states the question and sources
+            if "\n|---" not in text and prose_words(text) > MOST_WORDS]  # tables are reference, not argument
+    assert not long, f"{path.name}: markdown cells (index, words) over {MOST_WORDS} words: {long}"
+
+
+def test_prose_words_leave_headings_out():
+    assert prose_words("## What the curves show\n\nTwo words.") == 2
+
+
 def test_workshop_table_quotes_each_notebooks_measured_time():
     from cifar_helpers.summary import notebook_times
 

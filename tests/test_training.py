@@ -10,7 +10,7 @@ from cifar_helpers import records
 from cifar_helpers.feed import make_batches
 from cifar_helpers.split import split_validation
 from cifar_helpers.noise import seed_spread
-from cifar_helpers.training import EpochLines, run_dir, train_and_record, train_more_seeds
+from cifar_helpers.training import EpochLines, recorded_epoch_lines, run_dir, train_and_record, train_more_seeds
 
 
 def tiny_model():
@@ -55,10 +55,14 @@ def test_train_and_record_writes_the_run(split, capsys):
 
 def test_a_matching_record_is_reused_with_its_weights(split, capsys):
     first, trained = train(split)
-    capsys.readouterr()
+    while_training = [line.split(" (")[0] for line in capsys.readouterr().out.splitlines() if line.startswith("epoch")]
     again, model = train(split)
     out = capsys.readouterr().out
-    assert "reused recorded run tiny" in out and "epoch 1/2:" not in out and again == first
+    assert "reused recorded run tiny" in out and again == first  # the same record: nothing was trained
+    # a reused run shows the epoch lines it printed while training (times apart), so an executed notebook reads alike
+    assert [line.split(" (")[0] for line in out.splitlines() if line.startswith("epoch")] == while_training
+    assert while_training == [f"epoch {n}/2: " + ", ".join(
+        f"{name} {first['history'][key][n - 1]:.4f}" for key, name in EpochLines.NAMES) for n in (1, 2)]
     np.testing.assert_allclose(model.get_weights()[0], trained.get_weights()[0])
 
 
@@ -146,3 +150,12 @@ def test_more_seeds_differ_from_the_first_run_only_in_their_seed(split):
     with pytest.raises(ValueError, match="own seed 0"):
         train_more_seeds(tiny_model, split, first, seeds=(0, 1))
 
+
+
+def test_recorded_epoch_lines_keep_a_long_runs_log_to_about_five_lines():
+    epochs = 23
+    history = {key: [0.5] * epochs for key in ("loss", "accuracy", "val_loss", "val_accuracy")}
+    lines = recorded_epoch_lines({"epochs": epochs, "history": history, "epoch_seconds": [12.0] * epochs})
+    assert [line.split(":")[0] for line in lines] == ["epoch  5/23", "epoch 10/23", "epoch 15/23", "epoch 20/23",
+                                                      "epoch 23/23"]
+    assert lines[-1].endswith("val accuracy 0.5000 (12 s)")
