@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Commit the records of BUDGET that are new under results/, with README's generated tables refreshed from them,
-# so the checkout's tests (README agrees with results/) stay green after every commit. Run from any worktree:
+# Commit the records that are new under results/ (BUDGET's, and any other budget's lying there uncommitted: README's
+# tables are generated from every file in results/, so a record left out would make the committed README disagree
+# with a clean clone), with README's generated tables refreshed from them. Run from any worktree:
 #   scripts/commit_records.sh overnight        (CIFAR_RESULTS_DIR: the results/ folder of the checkout to commit in)
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -9,8 +10,8 @@ python=${PYTHON:-.venv/bin/python}
 results=${CIFAR_RESULTS_DIR:-$PWD/results}
 root=$(git -C "$results" rev-parse --show-toplevel) || exit 0
 
-git -C "$root" add -- "results/$budget" 2>/dev/null || exit 0
-mapfile -t staged < <(git -C "$root" diff --cached --name-only -- "results/$budget")
+git -C "$root" add -- results 2>/dev/null || exit 0
+mapfile -t staged < <(git -C "$root" diff --cached --name-only -- results)
 [ "${#staged[@]}" -gt 0 ] || exit 0
 new=$(printf '%s\n' "${staged[@]}" | xargs -n1 basename | sed 's/\.json$//' | paste -sd, -)
 (cd "$root" && PYTHONPATH="$root" CIFAR_RESULTS_DIR="$root/results" "$python" -m cifar_helpers results --readme >/dev/null) \
