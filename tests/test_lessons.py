@@ -148,3 +148,17 @@ def test_overnight_05_past_14_layers_plain_nets_fit_and_test_worse_beyond_noise(
     assert losses == sorted(losses), "from 14 layers on, a deeper plain net ends with a higher training loss"
     assert compare(plain[14], plain[20], spread) is True and compare(plain[20], plain[32], spread) is True
     assert compare(plain[14], plain[8], spread) is True  # the article's 8 -> 14 improvement
+
+
+@pytest.mark.parametrize("depth", [20, 32])
+def test_overnight_06_at_equal_depth_the_residual_net_fits_and_tests_better_beyond_noise(depth):
+    plain = record("05_deeper_plain_networks", f"plain{depth}", "overnight")
+    residual = record("06_residual_networks", f"resnet{depth}", "overnight")
+    assert residual["history"]["loss"][-1] < plain["history"]["loss"][-1]
+    assert compare(residual, plain, spread_of("05-06", "overnight")) is True
+
+
+def test_overnight_06_deeper_residual_nets_test_better_beyond_noise():
+    spread = spread_of("05-06", "overnight")
+    resnet = {d: record("06_residual_networks", f"resnet{d}", "overnight") for d in (20, 32, 56)}
+    assert compare(resnet[32], resnet[20], spread) is True and compare(resnet[56], resnet[32], spread) is True
