@@ -81,15 +81,15 @@ def reduction_probe_net(way, preprocessing=None):
     return head(inputs, x, f"reduction_{way}")
 
 
-def compact_inception(residual=False, widths=(16, 32, 64), blocks=2, preprocessing=None):
-    """A CIFAR-sized Inception net (or Inception-ResNet): 3 stages of blocks with parallel reductions."""
+def compact_inception(residual=False, widths=(16, 32, 64), blocks=2, preprocessing=None, residual_scale=0.2):
+    """A CIFAR-sized Inception net, or Inception-ResNet (residuals times residual_scale), in 3 stages."""
     inputs, x = front(preprocessing)
     x = conv_bn_relu(x, 4 * widths[0], 3)
     for stage, filters in enumerate(widths):
         if stage:
             x = grid_reduction(x, 4 * filters, "parallel")
         for _ in range(blocks):
-            x = inception_resnet_block(x, filters) if residual else inception_block(x, filters)
+            x = inception_resnet_block(x, filters, residual_scale) if residual else inception_block(x, filters)
     return head(inputs, x, "inception_resnet" if residual else "inception")
 
 

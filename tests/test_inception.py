@@ -50,6 +50,16 @@ def test_compact_nets_build_and_residual_variant_adds_shortcuts():
     assert not any(isinstance(l, keras.layers.Add) for l in plain.layers)
 
 
+def residual_scales(model):
+    """The factor of each Rescaling layer: in these nets, only the scaled residuals."""
+    return [layer.scale for layer in model.layers if isinstance(layer, keras.layers.Rescaling)]
+
+
+def test_residual_scale_reaches_every_inception_resnet_block():
+    assert residual_scales(inception.compact_inception(residual=True)) == [0.2] * 6
+    assert residual_scales(inception.compact_inception(residual=True, residual_scale=1.0)) == [1.0] * 6
+
+
 def test_ece_is_zero_when_confidence_matches_accuracy_and_large_when_overconfident():
     labels = np.array([0, 0, 0, 0, 1, 1, 1, 1, 1, 1])
     calibrated = np.tile([[0.4, 0.6]], (10, 1))      # always "class 1, 60% sure": right 6 times in 10

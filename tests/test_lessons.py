@@ -156,3 +156,26 @@ def test_overnight_06_deeper_residual_nets_test_better_beyond_noise():
     spread = spread_of("05-06", "overnight")
     resnet = {d: record("06_residual_networks", f"resnet{d}", "overnight") for d in (20, 32, 56)}
     assert compare(resnet[32], resnet[20], spread) is True and compare(resnet[56], resnet[32], spread) is True
+
+
+def test_overnight_07_the_fix_beats_the_askers_net_whose_50_epochs_plateau_near_80_percent():
+    notebook = "07_stuck_at_60_percent"
+    final, asker = (record(notebook, run, "overnight") for run in ("final", "asker"))
+    assert compare(final, asker, seeds_of(notebook, "asker", "overnight")) is True
+    long = record(notebook, "asker_long", "overnight")
+    last_val = long["history"]["val_accuracy"][-15:]
+    assert max(last_val) - min(last_val) < 0.025, "validation accuracy flat over the last 15 of 50 epochs"
+    assert long["history"]["accuracy"][-1] - last_val[-1] > 0.08, "while training accuracy runs ahead"
+    assert long["test_accuracy"] > 0.70, "on this copy the plateau's height is near 80%, not the asker's 60%"
+
+
+def test_overnight_08_no_bottleneck_penalty_parallel_trails_and_inception_beats_resnet20():
+    notebook, spread = "08_inception_ideas", spread_of("08", "overnight")
+    ways = ("pool_then_conv", "conv_then_pool", "parallel")
+    way = {name: record(notebook, f"reduction_{name}", "overnight") for name in ways}
+    assert compare(way["pool_then_conv"], way["conv_then_pool"], spread) == WITHIN_NOISE
+    assert compare(way["conv_then_pool"], way["parallel"], spread) is True
+    assert compare(record(notebook, "label_smoothing", "overnight"), way["parallel"], spread) == WITHIN_NOISE
+    inception, inception_resnet = (record(notebook, run, "overnight") for run in ("inception", "inception_resnet"))
+    assert compare(inception, record("06_residual_networks", "resnet20", "overnight"), spread) is True
+    assert inception_resnet["history"]["loss"][-1] > inception["history"]["loss"][-1], "the residual net fits slower"
