@@ -179,3 +179,5 @@ def test_overnight_08_no_bottleneck_penalty_parallel_trails_and_inception_beats_
     inception, inception_resnet = (record(notebook, run, "overnight") for run in ("inception", "inception_resnet"))
     assert compare(inception, record("06_residual_networks", "resnet20", "overnight"), spread) is True
     assert inception_resnet["history"]["loss"][-1] > inception["history"]["loss"][-1], "the residual net fits slower"
+    unscaled = record(notebook, "inception_resnet_unscaled", "overnight")
+    assert compare(unscaled, inception_resnet, spread) is False, "the 0.2 residual scale is not what holds it back"
