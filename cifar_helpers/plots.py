@@ -17,7 +17,7 @@ import math
 
 import matplotlib.pyplot as plt
 import numpy as np
-from matplotlib.colors import to_rgb
+from matplotlib.colors import to_hex, to_rgb
 from matplotlib.ticker import MaxNLocator
 from matplotlib.transforms import offset_copy
 
@@ -42,8 +42,8 @@ def reset_colours():
 
 
 def run_palette():
-    """The colour cycle's colours less its greys: grey is kept for reference lines (rate drops, calibration)."""
-    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    """The colour cycle's colours, then tab20's lighter shades of them, less greys (kept for reference lines)."""
+    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"] + [to_hex(c) for c in plt.get_cmap("tab20").colors[1::2]]
     return [c for c in colours if len(set(to_rgb(c))) > 1] or colours
 
 

@@ -156,6 +156,8 @@ def test_overnight_06_deeper_residual_nets_test_better_beyond_noise():
     spread = spread_of("05-06", "overnight")
     resnet = {d: record("06_residual_networks", f"resnet{d}", "overnight") for d in (20, 32, 56)}
     assert compare(resnet[32], resnet[20], spread) is True and compare(resnet[56], resnet[32], spread) is True
+    longer = record("06_residual_networks", "resnet20_long", "overnight")  # twice the steps: the budget is the limit
+    assert compare(longer, resnet[56], spread) is True and max(longer["history"]["val_accuracy"]) > 0.85
 
 
 def test_overnight_07_the_fix_beats_the_askers_net_whose_50_epochs_plateau_near_80_percent():

@@ -323,6 +323,7 @@ def test_a_run_keeps_its_colour_across_figures_whatever_its_position():
     plots.reset_colours()
     assert plots.colour_of("ResNet-20") == matplotlib.pyplot.rcParams["axes.prop_cycle"].by_key()["color"][0]
     assert "#7f7f7f" not in [plots.colour_of(str(i)) for i in range(9)], "grey is for reference lines"
+    assert len({plots.colour_of(str(i)) for i in range(18)}) == 18, "a notebook's first 18 runs get distinct colours"
     matplotlib.pyplot.close("all")
 
 
