@@ -1,16 +1,16 @@
 """The figures the notebooks share: training curves, image grids, confusion matrix, bars.
 
-Every figure here follows the same conventions: both axes of every panel are labelled; epoch
-axes count from 1 (the point at epoch k is measured at the end of epoch k) and have integer
-ticks; legends sit outside the panels, so they never cover a curve; figures use constrained
-layout (image grids and the confusion matrix: tight layout), which makes room for titles,
-labels and outside legends, so nothing is clipped. A run keeps one colour in every figure of a
-notebook (colour_of: given on first sight of its label, from the colour cycle, then its lighter
-shades, less grey). A loss panel's y axis fits the later epochs: a spike (often the first epoch's validation loss) is drawn as
-▲ at the top edge, in its run's colour, with its true value written above the panel; its line
-leaves the panel at the top. Nothing is dropped. Runs whose training or validation curves
-coincide from epoch 1 (one start, then different schedules) stay visible: the run drawn first gets
-a wider band beneath the others where they coincide, and its legend label says until which epoch.
+Every figure here follows the same conventions: both axes of every panel are labelled; epoch axes
+count from 1 (the point at epoch k is measured at the end of epoch k) and have integer ticks;
+legends sit outside the panels, so they never cover a curve; figures use constrained layout (image
+grids and the confusion matrix: tight layout), which makes room for titles, labels and outside
+legends, so nothing is clipped. A run keeps one colour in every figure of a notebook (colour_of:
+given on first sight of its label, from the colour cycle, then its lighter shades, less grey). A
+loss panel's y axis fits the later epochs: a spike (often the first epoch's validation loss) is
+drawn as ▲ at the top edge, in its run's colour, with its true value written above the panel; its
+line leaves the panel at the top. Nothing is dropped. Runs whose training or validation curves
+coincide from epoch 1 (one start, then different schedules) stay visible: the run drawn first gets a
+wider band beneath the others where they coincide, and its legend label says until which epoch.
 """
 
 import math
