@@ -173,7 +173,7 @@ def build_parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="execute notebooks in order")
     run.add_argument("notebooks", nargs="*", help="e.g. 01 or 01_baseline_cnn (default: all)")
     run.add_argument("--budget", choices=BUDGETS, default=os.environ.get(BUDGET_VAR, DEFAULT_BUDGET))
-    run.add_argument("--update", action="store_true", help="write outputs back into notebooks/ (quick/full only)")
+    run.add_argument("--update", action="store_true", help="write outputs back into notebooks/ (any budget but smoke)")
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
     run.set_defaults(handler=run_command)
     results = commands.add_parser("results", help="print the recorded results")

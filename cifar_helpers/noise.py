@@ -65,3 +65,12 @@ def recorded_spread(budget: str, notebook: str, run: str, seeds=(1, 2)) -> Sprea
 def widest(*spreads: Spread) -> Spread:
     """The widest of several spreads: the stricter yardstick when more than one applies."""
     return max(spreads, key=lambda spread: spread.width)
+
+
+# The runs notebooks 02 and 03 trained with three seeds each: the yardstick of steps 2-4 is the wider spread.
+STEP_SEED_RUNS = (("02_data_augmentation", "crop+flip+whiten"), ("03_model_improvements", "LRN"))
+
+
+def steps_yardstick(budget: str) -> Spread:
+    """The yardstick of steps 2-4 that notebook 03 builds in view: the wider of 02's and 03's recorded seed spreads."""
+    return widest(*(recorded_spread(budget, notebook, run) for notebook, run in STEP_SEED_RUNS))

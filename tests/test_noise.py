@@ -42,3 +42,19 @@ def test_recorded_spread_reads_a_run_and_its_seed_runs(tmp_path, monkeypatch):
     assert widest(narrow, spread) is spread and widest(spread, narrow) is spread
     with pytest.raises(FileNotFoundError):
         recorded_spread("quick", "02_x", "base", seeds=(1, 3))
+
+
+def test_steps_yardstick_is_the_wider_of_02s_and_03s_spreads(tmp_path, monkeypatch):
+    from cifar_helpers.noise import steps_yardstick
+    from cifar_helpers.records import result_path, write_json_atomically
+    monkeypatch.setenv("CIFAR_RESULTS_DIR", str(tmp_path))
+    for notebook, run, accuracies in (("02_data_augmentation", "crop+flip+whiten", (0.70, 0.71, 0.72)),
+                                      ("03_model_improvements", "LRN", (0.74, 0.75, 0.77))):
+        for seed, accuracy in enumerate(accuracies):
+            name = run if seed == 0 else f"{run}_seed{seed}"
+            write_json_atomically(result_path("quick", notebook, name),
+                                  record(seed, accuracy, notebook=notebook, run=name, label=run))
+    spread = steps_yardstick("quick")
+    assert spread.label == "LRN" and spread.width == pytest.approx(0.03)
+    with pytest.raises(FileNotFoundError):
+        steps_yardstick("overnight")
