@@ -16,9 +16,9 @@ def record(notebook, run, budget="quick"):
     return json.loads((RESULTS / budget / notebook / f"{run}.json").read_text())
 
 
-def final_loss(notebook, run, budget="quick"):
-    """The run's training loss after its last epoch."""
-    return record(notebook, run, budget)["history"]["loss"][-1]
+def final_loss(run_record):
+    """A recorded run's training loss after its last epoch."""
+    return run_record["history"]["loss"][-1]
 
 
 SEEDED = {  # family: (notebook, run whose seeds 1 and 2 are recorded as <run>_seed1, <run>_seed2)
@@ -48,15 +48,15 @@ def test_each_family_has_three_seeds_of_one_run(family):
 @pytest.mark.parametrize("budget", ["quick", "overnight"])
 @pytest.mark.parametrize("depth", [20, 32])
 def test_at_equal_depth_the_residual_net_fits_and_tests_better_beyond_noise(depth, budget):
-    plain_run, residual_run = ("05_deeper_plain_networks", f"plain{depth}"), ("06_residual_networks", f"resnet{depth}")
-    plain, residual = record(*plain_run, budget), record(*residual_run, budget)
-    assert final_loss(*residual_run, budget) < final_loss(*plain_run, budget)
+    plain = record("05_deeper_plain_networks", f"plain{depth}", budget)
+    residual = record("06_residual_networks", f"resnet{depth}", budget)
+    assert final_loss(residual) < final_loss(plain)
     assert compare(residual, plain, spread_of("05-06", budget)) is True
 
 
 def test_depth_raises_the_plain_nets_training_loss_more_than_the_residual_nets():
-    plain = [final_loss("05_deeper_plain_networks", f"plain{d}") for d in (14, 20, 32)]
-    residual = [final_loss("06_residual_networks", f"resnet{d}") for d in (20, 32)]
+    plain = [final_loss(record("05_deeper_plain_networks", f"plain{d}")) for d in (14, 20, 32)]
+    residual = [final_loss(record("06_residual_networks", f"resnet{d}")) for d in (20, 32)]
     assert plain == sorted(plain), "from 14 layers on, deeper plain nets end with a higher training loss"
     # At 256 steps (quick) the deeper ResNet's start-up cost keeps the difference small (06 says so);
     # at 376 steps, an earlier quick budget, the residual nets' rise was under half the plain nets'.
@@ -180,7 +180,6 @@ def test_overnight_08_no_bottleneck_penalty_parallel_trails_and_inception_beats_
     assert compare(record(notebook, "label_smoothing", "overnight"), way["parallel"], spread) == WITHIN_NOISE
     inception, inception_resnet = (record(notebook, run, "overnight") for run in ("inception", "inception_resnet"))
     assert compare(inception, record("06_residual_networks", "resnet20", "overnight"), spread) is True
-    fits_slower = final_loss(notebook, "inception_resnet", "overnight") > final_loss(notebook, "inception", "overnight")
-    assert fits_slower, "the residual net fits slower"
+    assert final_loss(inception_resnet) > final_loss(inception), "the residual net fits slower"
     unscaled = record(notebook, "inception_resnet_unscaled", "overnight")
     assert compare(unscaled, inception_resnet, spread) is False, "the 0.2 residual scale is not what holds it back"
