@@ -8,6 +8,8 @@ from pathlib import Path
 
 from .budgets import BUDGETS, DEFAULT_BUDGET, ENV_VAR as BUDGET_VAR, resolve_budget
 from .processes import this_process_writes
+from .records import ENV_VAR as RESULTS_VAR
+from .training import PROGRESS_VAR
 
 NOTEBOOKS_DIR = Path(__file__).resolve().parents[1] / "notebooks"
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -78,15 +80,21 @@ def execute_notebook(path: Path, output, progress=True):
         nbformat.write(notebook, output)
 
 
-def run_command(args) -> int:
-    """Execute the chosen notebooks in order under one budget; stop at the first failure."""
+def run_command(args, folder: Path = NOTEBOOKS_DIR) -> int:
+    """Execute the chosen notebooks in order under one budget; stop at the first failure.
+
+    Without --update, executed copies and the records of the runs they train go to runs/<budget>/.
+    """
     budget = resolve_budget(args.budget)
     if args.update and budget == "smoke":
         raise SystemExit("error: --update with the smoke budget would overwrite the committed outputs; "
                          "refresh them with --budget quick or full.")
-    notebooks = find_notebooks(args.notebooks)
+    notebooks = find_notebooks(args.notebooks, folder)
     os.environ[BUDGET_VAR] = budget
+    os.environ[PROGRESS_VAR] = "1"  # each epoch's line on this terminal, while the notebook's own output stays compact
     out_dir = NOTEBOOKS_DIR.parent / "runs" / budget
+    if not args.update:  # a learner's runs are recorded beside the executed notebooks; committed results/ stay as they are
+        os.environ.setdefault(RESULTS_VAR, str(out_dir / "results"))
     writes = this_process_writes()  # several processes (KERAS_DISTRIBUTION_* or TF_CONFIG): process 0 writes
     for path in notebooks:
         target = path if args.update else out_dir / path.name
@@ -173,7 +181,8 @@ def build_parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="execute notebooks in order")
     run.add_argument("notebooks", nargs="*", help="e.g. 01 or 01_baseline_cnn (default: all)")
     run.add_argument("--budget", choices=BUDGETS, default=os.environ.get(BUDGET_VAR, DEFAULT_BUDGET))
-    run.add_argument("--update", action="store_true", help="write outputs back into notebooks/ (any budget but smoke)")
+    run.add_argument("--update", action="store_true",
+                     help="write outputs back into notebooks/ and records into results/ (any budget but smoke)")
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
     run.set_defaults(handler=run_command)
     results = commands.add_parser("results", help="print the recorded results")

@@ -9,7 +9,7 @@ OVERFIT_GAP = 0.10        # train accuracy this far above validation accuracy
 CLIMBING = 0.005          # accuracy gain per epoch that still counts as "climbing"
 LOSS_TURN_UP = 1.05       # final val loss this many times its minimum
 UNDERFIT_TRAIN_ACC = 0.75  # a net that fits worse than this on its own training data
-RECENT = 3                # epochs that make up "the end of training"
+RECENT = 3                # epochs that make up "the end of training", at the least (see window)
 CHANCE = 0.15             # validation accuracy this close to 1/10 means nothing generalises
 LEARNING = 0.15           # training accuracy above this after one epoch: the net has left chance
 
@@ -26,9 +26,14 @@ class Diagnosis:
         return self.verdict + "\n" + "\n".join("  - " + line for line in self.evidence)
 
 
+def window(epochs: int) -> int:
+    """How many final epochs count as "the end of training": the last fifth, at least RECENT."""
+    return max(RECENT, epochs // 5)
+
+
 def slope(values) -> float:
-    """Least-squares gain per epoch over the last RECENT epochs."""
-    tail = np.asarray(values[-RECENT:], dtype=float)
+    """Least-squares gain per epoch over the end of training (see window)."""
+    tail = np.asarray(values[-window(len(values)):], dtype=float)
     return float(np.polyfit(np.arange(len(tail)), tail, 1)[0]) if len(tail) > 1 else 0.0
 
 
@@ -43,6 +48,7 @@ def read_curves(history) -> Diagnosis:
     gap = train[-1] - val[-1]
     best_loss_epoch = int(np.argmin(val_loss)) + 1
     loss_turned_up = best_loss_epoch < epochs and val_loss[-1] > LOSS_TURN_UP * min(val_loss)
+    loss_falling = epochs >= 2 and best_loss_epoch == epochs
     train_climbing = slope(train) > CLIMBING
     val_climbing = slope(val) > CLIMBING
     evidence = [
@@ -51,7 +57,7 @@ def read_curves(history) -> Diagnosis:
         f"validation loss was lowest at epoch {best_loss_epoch} ({min(val_loss):.3f}); now {val_loss[-1]:.3f}"
         + (" - it has turned up" if loss_turned_up else ""),
         f"after epoch 1: training accuracy {train[0]:.3f}, validation accuracy {val[0]:.3f}",
-        f"over the last {min(RECENT, epochs)} epochs training accuracy "
+        f"over the last {min(window(epochs), epochs)} epochs training accuracy "
         + ("is still climbing" if train_climbing else "is flat")
         + f" ({slope(train):+.3f}/epoch), validation accuracy "
         + ("is still climbing" if val_climbing else "is flat") + f" ({slope(val):+.3f}/epoch)",
@@ -69,12 +75,16 @@ def read_curves(history) -> Diagnosis:
                    "reading the gap as over-fitting")
     elif gap > OVERFIT_GAP and (loss_turned_up or not val_climbing):
         verdict = "over-fitting: the net memorises the training set; regularise or augment"
-    elif val_climbing and not loss_turned_up:
-        verdict = "still learning: validation accuracy is still rising; train longer"
-    elif train[-1] < UNDERFIT_TRAIN_ACC and not train_climbing:
+    elif train[-1] < UNDERFIT_TRAIN_ACC and not (train_climbing or val_climbing):
         verdict = "under-fitting: it cannot even fit its training data; add capacity or fix the optimisation"
-    else:
-        verdict = "plateaued: neither fitting better nor generalising better; change the recipe (e.g. the learning rate)"
+    elif val_climbing:
+        verdict = "still learning: validation accuracy is still rising; train longer"
+    elif train_climbing or loss_falling:
+        rising = "training accuracy is still rising" if train_climbing else "validation loss is still falling"
+        verdict = f"still learning: {rising} while validation accuracy is flat; train longer before judging"
+    else:  # only here: both accuracies flat at the end of training
+        verdict = ("plateaued: training and validation accuracy are both flat; change the recipe "
+                   "(e.g. lower the learning rate)")
     return Diagnosis(verdict, evidence)
 
 

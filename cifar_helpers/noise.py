@@ -1,10 +1,11 @@
 """How far the same run moves when only the seed changes, and whether a difference stands out from that."""
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 
-from .records import load_result
+from .records import MissingResultError, load_result
 
 WITHIN_NOISE = "within noise"
 
@@ -44,16 +45,68 @@ def seed_spread(records) -> Spread:
     return Spread(records[0]["label"], tuple(r["test_accuracy"] for r in records))
 
 
-def compare(better, worse, spread: Spread):
-    """True if `better` beats `worse` by more than the seed spread, False if it loses by more, else 'within noise'.
+TEST_IMAGES = 10_000
 
-    Accepts two test accuracies (fractions) or two recorded runs.
+
+def sampling_floor(accuracy: float, images: int = TEST_IMAGES) -> float:
+    """The binomial standard error of an accuracy measured on `images` test images (0.004 at 80% on 10,000)."""
+    return math.sqrt(accuracy * (1 - accuracy) / images)
+
+
+def accuracies(side) -> tuple:
+    """The test accuracies one side of a comparison stands on: a fraction, a record, or a list (seeds) of either."""
+    items = side if isinstance(side, (list, tuple)) else [side]
+    return tuple(item["test_accuracy"] if isinstance(item, dict) else float(item) for item in items)
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """One verdict: a's mean test accuracy against b's, judged against a yardstick (fractions)."""
+
+    a: tuple
+    b: tuple
+    yardstick: Spread
+
+    @property
+    def difference(self) -> float:
+        """Mean of a minus mean of b."""
+        return float(np.mean(self.a) - np.mean(self.b))
+
+    @property
+    def width(self) -> float:
+        """The band a difference must leave: the yardstick's spread, never under the test set's sampling floor."""
+        return max(self.yardstick.width, sampling_floor(float(np.mean(self.a + self.b))))
+
+    @property
+    def outcome(self):
+        """True: a beats b beyond the band; False: a loses beyond it; else WITHIN_NOISE."""
+        if abs(self.difference) <= self.width:
+            return WITHIN_NOISE
+        return self.difference > 0
+
+    @property
+    def one_seed(self) -> bool:
+        """True when either side is a single run."""
+        return min(len(self.a), len(self.b)) == 1
+
+    def __str__(self):
+        word = {True: "yes", False: "no", WITHIN_NOISE: WITHIN_NOISE}[self.outcome]
+        name = f"{self.yardstick.label}, {len(self.yardstick.accuracies)} seeds"
+        if self.width > self.yardstick.width:
+            name = "the test set's sampling floor"
+        return (f"{word} ({100 * self.difference:+.2f} pts; band {100 * self.width:.2f}: {name})"
+                + ("; one seed" if self.one_seed else ""))
+
+
+def compare(a, b, *yardsticks: Spread) -> Comparison:
+    """Does `a` beat `b`? Each side: a test accuracy, a record, or a list of seeds (their mean is used).
+
+    The band is the widest of the yardsticks given (the seed spreads of the networks compared, at the same
+    budget), and never narrower than the test set's sampling floor; see Comparison.outcome.
     """
-    a = better["test_accuracy"] if isinstance(better, dict) else better
-    b = worse["test_accuracy"] if isinstance(worse, dict) else worse
-    if abs(a - b) <= spread.width:
-        return WITHIN_NOISE
-    return a > b
+    if not yardsticks:
+        raise ValueError("compare needs a yardstick: the seed spread (noise.seed_spread) of the networks compared")
+    return Comparison(accuracies(a), accuracies(b), widest(*yardsticks))
 
 
 def recorded_spread(budget: str, notebook: str, run: str, seeds=(1, 2)) -> Spread:
@@ -67,10 +120,21 @@ def widest(*spreads: Spread) -> Spread:
     return max(spreads, key=lambda spread: spread.width)
 
 
-# The runs notebooks 02 and 03 trained with three seeds each: the yardstick of steps 2-4 is the wider spread.
+# The runs of the article's CNN (notebooks 01-04) trained with three seeds: 02's combined run and 03's final network.
 STEP_SEED_RUNS = (("02_data_augmentation", "crop+flip+whiten"), ("03_model_improvements", "LRN"))
 
 
 def steps_yardstick(budget: str) -> Spread:
-    """The yardstick of steps 2-4 that notebook 03 builds in view: the wider of 02's and 03's recorded seed spreads."""
-    return widest(*(recorded_spread(budget, notebook, run) for notebook, run in STEP_SEED_RUNS))
+    """The article CNN's one yardstick at `budget` (notebooks 02, 03, 04 and 09): the widest of its recorded seed spreads.
+
+    02 runs before 03 has seeds, so a first run of 02 is judged by its own seeds alone; the name says which.
+    """
+    spreads = []
+    for notebook, run in STEP_SEED_RUNS:
+        try:
+            spreads.append(recorded_spread(budget, notebook, run))
+        except MissingResultError:
+            continue
+    if not spreads:
+        raise MissingResultError(f"No seed runs of the article's CNN under the {budget!r} budget: run notebook 02 first.")
+    return widest(*spreads)

@@ -1,4 +1,8 @@
-"""Recorded runs: one JSON file per run under results/<budget>/<notebook>/, found, loaded and matched."""
+"""Recorded runs: one JSON file per run under results/<budget>/<notebook>/, found, loaded and matched.
+
+The committed records live in the project's results/. `python -m cifar_helpers run` (without --update) points
+$CIFAR_RESULTS_DIR at runs/<budget>/results/, so a learner's own runs go there and are read from there first.
+"""
 
 import json
 import os
@@ -6,6 +10,7 @@ import tempfile
 from pathlib import Path
 
 from .budgets import resolve_budget
+from .fingerprint import canonical, change, changes
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 ENV_VAR = "CIFAR_RESULTS_DIR"
@@ -19,18 +24,26 @@ class MissingResultError(FileNotFoundError):
     """A notebook asked for a run that has not been recorded yet."""
 
 
+def committed_results_dir() -> Path:
+    """results/ in the project checkout (the committed records), else ./results."""
+    return PROJECT_ROOT / "results" if (PROJECT_ROOT / "notebooks").is_dir() else Path.cwd() / "results"
+
+
 def results_dir() -> Path:
-    """$CIFAR_RESULTS_DIR, else results/ in the project checkout, else ./results."""
-    if os.environ.get(ENV_VAR):
-        return Path(os.environ[ENV_VAR])
-    if (PROJECT_ROOT / "notebooks").is_dir():
-        return PROJECT_ROOT / "results"
-    return Path.cwd() / "results"
+    """Where this process writes records: $CIFAR_RESULTS_DIR, else the committed results/."""
+    return Path(os.environ[ENV_VAR]) if os.environ.get(ENV_VAR) else committed_results_dir()
 
 
 def result_path(budget: str, notebook: str, run: str) -> Path:
-    """Where one run's record lives."""
+    """Where one run's record is written."""
     return results_dir() / resolve_budget(budget) / notebook / f"{run}.json"
+
+
+def found_result_path(budget: str, notebook: str, run: str) -> Path:
+    """Where one run's record is read: this process's own record if there is one, else the committed one."""
+    own = result_path(budget, notebook, run)
+    committed = committed_results_dir() / resolve_budget(budget) / notebook / f"{run}.json"
+    return own if own.exists() or not committed.exists() else committed
 
 
 def write_json_atomically(path: Path, payload: dict) -> None:
@@ -46,7 +59,7 @@ def write_json_atomically(path: Path, payload: dict) -> None:
 
 def load_result(budget: str, notebook: str, run: str) -> dict:
     """One recorded run; a clear error naming the notebook to run if it is missing."""
-    path = result_path(budget, notebook, run)
+    path = found_result_path(budget, notebook, run)
     if not path.exists():
         raise MissingResultError(
             f"No recorded run {run!r} of {notebook} under the {budget!r} budget. "
@@ -56,10 +69,15 @@ def load_result(budget: str, notebook: str, run: str) -> dict:
 
 
 def load_results(budget=None) -> list:
-    """Every recorded run (of one budget, or all), ordered by budget, notebook and finish time."""
-    root = results_dir()
-    budgets = [resolve_budget(budget)] if budget else sorted(p.name for p in root.glob("*") if p.is_dir())
-    records = [json.loads(p.read_text()) for b in budgets for p in (root / b).glob("*/*.json")]
+    """Every recorded run (of one budget, or all), ordered by budget, notebook and finish time.
+
+    This process's own records stand in for the committed records of the same runs.
+    """
+    paths = {}
+    for root in dict.fromkeys((committed_results_dir(), results_dir())):  # own records last: they win
+        budgets = [resolve_budget(budget)] if budget else sorted(p.name for p in root.glob("*") if p.is_dir())
+        paths |= {p.relative_to(root): p for b in budgets for p in (root / b).glob("*/*.json")}
+    records = [json.loads(p.read_text()) for p in paths.values()]
     return sorted(records, key=lambda r: (r["budget"], r["notebook"], r["finished"]))
 
 
@@ -68,11 +86,13 @@ def retrain_requested() -> bool:
     return os.environ.get(RETRAIN_VAR, "").strip().lower() in ("1", "true", "yes")
 
 
-def matching_record(path: Path, wanted: dict):
-    """The record at `path` if every MATCHED_FIELDS value equals `wanted`'s, else None."""
-    if retrain_requested() or not path.exists():
-        return None
-    record = json.loads(path.read_text())
-    same = all(json.loads(json.dumps(record.get(key))) == json.loads(json.dumps(wanted.get(key)))
-               for key in MATCHED_FIELDS)
-    return record if same else None
+def differences(record: dict, wanted: dict) -> list:
+    """The settings in which `record` differs from `wanted`, in words; none: it can stand in for training.
+
+    A record made before fingerprints existed (no "fingerprint") is matched on the other settings.
+    """
+    said = [change(key, record.get(key), wanted.get(key))
+            for key in MATCHED_FIELDS if canonical(record.get(key)) != canonical(wanted.get(key))]
+    if "fingerprint" in record and "fingerprint" in wanted:
+        said += changes(canonical(record["fingerprint"]), canonical(wanted["fingerprint"]))
+    return said

@@ -1,5 +1,7 @@
 """Tables of recorded runs: markdown for notebooks and README, plain text for the terminal."""
 
+import numpy as np
+
 RESULT_HEADERS = ("budget", "notebook", "run", "test accuracy", "epochs", "train images", "time (s)")
 
 
@@ -23,15 +25,23 @@ def result_rows(records) -> list:
              r["train_size"], f"{r['wall_time_s']:.0f}") for r in records]
 
 
+def verdict_text(held) -> str:
+    """A "held here?" cell: '-' for no claim, yes or no for a rule's answer, a Comparison as it reads itself."""
+    if held is None:
+        return "-"
+    if isinstance(held, (bool, np.bool_)):
+        return "yes" if held else "no"
+    return str(held)
+
+
 def comparison_markdown(rows, source: str = "article (test)") -> str:
     """A results table for a notebook: rows of (record, the source's percent or None, claim, held).
 
-    held is True, False, None (no claim to check) or "within noise" (a difference no larger than the
-    measured seed spread, see noise.compare); source names the quoted numbers' column.
+    held is True, False, None (no claim to check) or a noise.Comparison (shown with its difference and
+    yardstick); source names the quoted numbers' column.
     """
-    verdicts = {True: "yes", False: "no", None: "-", "within noise": "within noise"}
     body = [(r["label"], r["train_size"], r["epochs"], f"{100 * r['test_accuracy']:.2f}%",
-             "-" if article is None else f"{article:.2f}%", claim, verdicts[held])
+             "-" if article is None else f"{article:.2f}%", claim, verdict_text(held))
             for r, article, claim, held in rows]
     headers = ("run", "train images", "epochs", "our test accuracy", source, "claim", "held here?")
     return markdown_table(headers, body)

@@ -4,7 +4,9 @@ import contextlib
 import datetime
 import json
 import math
+import os
 import shutil
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -15,7 +17,10 @@ from .backend import backend_versions
 from .checks import warn_if_unscaled
 from .data import cache_dir
 from .feed import evaluation_batch_size, make_batches
-from .records import matching_record, result_path, write_json_atomically
+from .fingerprint import fingerprint
+from .records import differences, retrain_requested, found_result_path, result_path, results_dir, write_json_atomically
+
+PROGRESS_VAR = "CIFAR_PROGRESS"  # set by `python -m cifar_helpers run`: one line per epoch on its terminal
 
 
 def wants_one_hot(model) -> bool:
@@ -86,6 +91,32 @@ class EpochLines(keras.callbacks.Callback):
             print(self.line(epoch + 1, logs or {}, time.perf_counter() - self.started))
 
 
+class TerminalProgress(keras.callbacks.Callback):
+    """One line per epoch on the terminal that runs the notebooks (not in the notebook): which run, time so far, time left."""
+
+    def __init__(self, title: str, epochs: int, stream=None):
+        super().__init__()
+        self.title, self.epochs, self.stream = title, epochs, stream or sys.__stderr__
+        self.started, self.first_epoch = None, 0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if self.started is None:  # the first epoch of this sitting (a resumed run starts part-way)
+            self.started, self.first_epoch = time.perf_counter(), epoch
+
+    def on_epoch_end(self, epoch, logs=None):
+        done, elapsed = epoch + 1 - self.first_epoch, time.perf_counter() - self.started
+        left = elapsed / done * (self.epochs - epoch - 1)
+        accuracy = (logs or {}).get("val_accuracy")
+        shown = f", val accuracy {accuracy:.4f}" if accuracy is not None else ""
+        print(f"  {self.title}: epoch {epoch + 1}/{self.epochs}{shown}, {elapsed / 60:.1f} min so far, "
+              f"about {left / 60:.1f} min left", file=self.stream, flush=True)
+
+
+def progress_callbacks(title: str, epochs: int) -> list:
+    """[TerminalProgress] when the notebook runner asked for it ($CIFAR_PROGRESS), else []."""
+    return [TerminalProgress(title, epochs)] if os.environ.get(PROGRESS_VAR) else []
+
+
 def recorded_epoch_lines(record: dict) -> list:
     """The lines a recorded run printed while it trained, rebuilt from its history and epoch times."""
     lines, history = EpochLines(record["epochs"]), record["history"]
@@ -104,13 +135,19 @@ def several_processes(placement) -> bool:
     return getattr(placement, "processes", 1) > 1
 
 
+def stamp_matches(folder: Path, record: dict) -> bool:
+    """True when the settings stamped beside cached weights (settings.json) are the record's own."""
+    stamp = folder / "settings.json"
+    return stamp.exists() and not differences(json.loads(stamp.read_text()), record)
+
+
 def reuse(record: dict, model, weights, needs_model: bool):
     """(record, model with the recorded weights) when they can be had; None when the run must be trained again.
 
     weights=None: weights are not looked for (several processes: only process 0's machine may have them,
-    and every process must decide alike).
+    and every process must decide alike). Weights whose stamp is another run's are never loaded.
     """
-    if weights is not None and weights.exists():
+    if weights is not None and weights.exists() and stamp_matches(weights.parent, record):
         model.optimizer.build(model.trainable_variables)  # the saved weights include the optimizer's state
         model.load_weights(weights)
         print(f"reused recorded run {record['run']} (weights from the local cache); as it trained:")
@@ -146,15 +183,17 @@ def train_and_record(build_model, split, *, notebook: str, run: str, budget: str
               "train_size": int(len(split.y_train)), "val_size": int(len(split.y_val)),
               "test_size": int(len(split.y_test)), "seed": seed, "params": int(model.count_params()),
               "data_source": split.source, **backend_versions()}
+    wanted["fingerprint"] = fingerprint(model)
     folder = run_dir(budget, notebook, run)
-    recorded = matching_record(result_path(budget, notebook, run), wanted)
+    recorded = recorded_run(found_result_path(budget, notebook, run), wanted, strategy)
     if recorded is not None:
         weights = None if several_processes(strategy) else folder / "final.weights.h5"
         reused = reuse(recorded, model, weights, needs_model)
         if reused is not None:
             return reused
     record, model = fit_and_test(model, split, folder, wanted, epochs=epochs, batch_size=batch_size, seed=seed,
-                                 callbacks=callbacks, scores=scores, placement=strategy)
+                                 callbacks=[*callbacks, *progress_callbacks(f"{notebook} {run}", epochs)],
+                                 scores=scores, placement=strategy)
     record = {"notebook": notebook, "run": run, "label": label or run, **record,
               "device": placement_line(strategy),
               "finished": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")}
@@ -163,6 +202,25 @@ def train_and_record(build_model, split, *, notebook: str, run: str, budget: str
     print(f"{record['label']}: test accuracy {record['test_accuracy']:.4f} "
           f"({record['epochs']} epochs on {record['train_size']} images, {record['wall_time_s']:.0f} s)")
     return record, model
+
+
+def recorded_run(path: Path, wanted: dict, placement=None):
+    """The record at `path` when it can stand in for training `wanted`, else None (saying why, if one was there).
+
+    A record made before fingerprints existed gets this build's fingerprint, written back when this process
+    writes records there (the notebook re-executed with unchanged code).
+    """
+    if retrain_requested() or not path.exists():
+        return None
+    record = json.loads(path.read_text())
+    changed = differences(record, wanted)
+    if changed:
+        print(f"training {record['run']} anew: its record was made with other settings: {'; '.join(changed)}")
+        return None
+    if "fingerprint" not in record and getattr(placement, "writes_files", True) and path.is_relative_to(results_dir()):
+        record = {**record, "fingerprint": wanted["fingerprint"]}
+        write_json_atomically(path, record)
+    return record
 
 
 def train_more_seeds(build_model, split, first: dict, *, seeds=(1, 2), strategy=None, **options) -> list:
@@ -214,17 +272,22 @@ def fit_and_test(model, split, folder: Path, wanted: dict, *, epochs: int, batch
     val = make_batches(*split.val, evaluation_batch_size(len(split.y_val), batch_size, placement), **feed)
     test = make_batches(*split.test, evaluation_batch_size(len(split.y_test), batch_size, placement), **feed)
     with run_folder(folder, wanted, placement) as folder:
-        log = EpochLog(folder / "epochs.json")
-        if log.entries:
-            print(f"resuming from epoch {len(log.entries)} of {epochs} (a previous sitting was interrupted)")
-        backup = [] if several_processes(placement) else [
-            keras.callbacks.BackupAndRestore(str(folder / "backup"), delete_checkpoint=True)]
-        progress = keras.callbacks.CSVLogger(str(folder / "log.csv"), append=True)  # one line per epoch: `tail` it
-        model.fit(train, validation_data=val, epochs=epochs, verbose=0, shuffle=False,
-                  callbacks=[*backup, log, progress, EpochLines(epochs), *callbacks])  # the batches reshuffle every epoch
+        log, fitted = EpochLog(folder / "epochs.json"), folder / "final.weights.h5"
+        if len(log.entries) == epochs and fitted.exists():  # fitted in a sitting that failed while testing
+            print(f"the fit finished in an earlier sitting ({epochs} epochs); testing its saved weights")
+            model.optimizer.build(model.trainable_variables)
+            model.load_weights(fitted)
+        else:
+            if log.entries:
+                print(f"resuming from epoch {len(log.entries)} of {epochs} (a previous sitting was interrupted)")
+            backup = [] if several_processes(placement) else [
+                keras.callbacks.BackupAndRestore(str(folder / "backup"), delete_checkpoint=True)]
+            progress = keras.callbacks.CSVLogger(str(folder / "log.csv"), append=True)  # one line per epoch: `tail` it
+            model.fit(train, validation_data=val, epochs=epochs, verbose=0, shuffle=False,
+                      callbacks=[*backup, log, progress, EpochLines(epochs), *callbacks])  # batches reshuffle each epoch
+            model.save_weights(fitted)  # before testing, which may fail; on every process: JAX saves collectively
         tested = model.evaluate(test, verbose=0, return_dict=True)
         extra = {name: float(value) for name, value in (scores(model, split) if scores else {}).items()}
-        model.save_weights(folder / "final.weights.h5")  # on every process: JAX saves collectively
         (folder / "epochs.json").unlink()
     wall = log.seconds()
     record = {**wanted, "test_accuracy": float(tested["accuracy"]), "test_loss": float(tested["loss"]), **extra,

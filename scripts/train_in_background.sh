@@ -6,7 +6,8 @@
 #   tail -f logs/train.log; tail ~/.keras/cifar_runs/overnight/<notebook>/<run>/log.csv
 # nice only ranks processes against each other when the kernel does not group them per session: as root,
 # `echo 0 > /proc/sys/kernel/sched_autogroup_enabled` lets other work on the machine yield to the training.
-# Executed copies go to runs/<budget>/ (the committed notebooks are refreshed later with `run --update`).
+# Executed copies go to runs/<budget>/ (the committed notebooks are refreshed later with `run --update`); the records
+# go to results/ (CIFAR_RESULTS_DIR), where `run` without --update would keep them beside the executed copies.
 # To keep editing the project while it trains, run this from a second worktree of the project (a stable copy of
 # the code) and point CIFAR_RESULTS_DIR at the results/ folder of the checkout whose git should get the records.
 set -uo pipefail
@@ -23,7 +24,7 @@ commit_new_records() {
 failed=0
 for notebook in "$@"; do  # a notebook that fails after its training leaves the next ones to train: go on, report at the end
     echo "$(date +%T) $notebook: start ($budget)"
-    nice -n 5 "$python" -m cifar_helpers run --budget "$budget" --no-progress "$notebook" &
+    CIFAR_RESULTS_DIR="$results" nice -n 5 "$python" -m cifar_helpers run --budget "$budget" --no-progress "$notebook" &
     runner=$!
     while kill -0 "$runner" 2>/dev/null; do sleep 60; commit_new_records; done
     wait "$runner"; status=$?

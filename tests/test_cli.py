@@ -1,5 +1,8 @@
 """The command line: notebook selection, the smoke/--update guard, failure reporting, results."""
 
+import json
+import shutil
+import subprocess
 
 import nbformat
 import pytest
@@ -91,15 +94,55 @@ def test_readme_option_writes_the_steps_and_the_results_tables(tmp_path, monkeyp
     assert "| quick | 01_baseline_cnn | baseline | 50.00% | 2 | 10 | 3 |" in text
 
 
-def test_committed_readme_table_matches_the_recorded_results(monkeypatch):
-    monkeypatch.delenv("CIFAR_RESULTS_DIR")  # the project's own results/
+def test_committed_readme_table_matches_the_recorded_results(project_results):
     text = cli.README.read_text()
     block = text.split(cli.README_START, 1)[1].split(cli.README_END, 1)[0].strip()
     assert block == cli.results_markdown().strip(), "README's results table is stale: run python -m cifar_helpers results --readme"
 
 
-def test_committed_readme_steps_table_matches_the_recorded_results(monkeypatch):
-    monkeypatch.delenv("CIFAR_RESULTS_DIR")  # the project's own results/
+def test_committed_readme_steps_table_matches_the_recorded_results(project_results):
     text = cli.README.read_text()
     block = text.split(cli.STEPS_START, 1)[1].split(cli.STEPS_END, 1)[0].strip()
     assert block == cli.steps_markdown().strip(), "README's steps table is stale: run python -m cifar_helpers results --readme"
+
+
+TINY_RUN = '''
+import numpy as np, keras, cifar_helpers as ch
+from cifar_helpers.data import Cifar10
+images = np.random.default_rng(0).integers(0, 256, (80, 32, 32, 3), dtype=np.uint8)
+split = ch.split_validation(Cifar10(images[:60], np.arange(60) % 10, images[60:], np.arange(20) % 10), val_size=20)
+def build():
+    model = keras.Sequential([keras.Input((32, 32, 3)), keras.layers.GlobalAveragePooling2D(), keras.layers.Dense(10, activation="softmax")])
+    model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model
+ch.train_and_record(build, split, notebook="99_tiny", run="tiny", budget="quick", epochs=2, batch_size=20)
+'''
+
+
+def git_status(root):
+    return subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--untracked-files=all"],
+                          capture_output=True, text=True, check=True).stdout
+
+
+def test_a_learners_run_records_beside_its_executed_notebooks_and_leaves_the_tree_clean(tmp_path, project_results,
+                                                                                         monkeypatch, capfd):
+    root = project_results.parent
+    before = git_status(root)
+    folder = tmp_path / "notebooks"
+    folder.mkdir()
+    make_notebook(folder, "99_tiny.ipynb", TINY_RUN)
+    runs = root / "runs" / "quick"
+    try:
+        args = cli.build_parser().parse_args(["run", "--budget", "quick", "--no-progress", "99"])
+        for name in ("CIFAR_PROGRESS", "CIFAR_BUDGET"):  # the runner sets them: gone again after the test
+            monkeypatch.setenv(name, "")
+        assert cli.run_command(args, folder) == 0
+        record = json.loads((runs / "results" / "quick" / "99_tiny" / "tiny.json").read_text())
+        assert record["run"] == "tiny" and len(record["history"]["loss"]) == 2
+        assert (runs / "99_tiny.ipynb").exists() and not (project_results / "quick" / "99_tiny").exists()
+        assert git_status(root) == before
+        progress = [line for line in capfd.readouterr().err.splitlines() if "99_tiny tiny: epoch" in line]
+        assert [line.split(",")[0].strip() for line in progress] == ["99_tiny tiny: epoch 1/2", "99_tiny tiny: epoch 2/2"]
+    finally:
+        shutil.rmtree(runs / "results" / "quick" / "99_tiny", ignore_errors=True)
+        (runs / "99_tiny.ipynb").unlink(missing_ok=True)

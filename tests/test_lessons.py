@@ -16,6 +16,11 @@ def record(notebook, run, budget="quick"):
     return json.loads((RESULTS / budget / notebook / f"{run}.json").read_text())
 
 
+def verdict(a, b, *yardsticks):
+    """noise.compare's outcome: True, False or WITHIN_NOISE."""
+    return compare(a, b, *yardsticks).outcome
+
+
 def final_loss(run_record):
     """A recorded run's training loss after its last epoch."""
     return run_record["history"]["loss"][-1]
@@ -51,7 +56,7 @@ def test_at_equal_depth_the_residual_net_fits_and_tests_better_beyond_noise(dept
     plain = record("05_deeper_plain_networks", f"plain{depth}", budget)
     residual = record("06_residual_networks", f"resnet{depth}", budget)
     assert final_loss(residual) < final_loss(plain)
-    assert compare(residual, plain, spread_of("05-06", budget)) is True
+    assert verdict(residual, plain, spread_of("05-06", budget)) is True
 
 
 def test_depth_raises_the_plain_nets_training_loss_more_than_the_residual_nets():
@@ -66,7 +71,7 @@ def test_depth_raises_the_plain_nets_training_loss_more_than_the_residual_nets()
 def test_the_stories_final_network_beats_the_askers_beyond_noise():
     final, asker = record("07_stuck_at_60_percent", "final"), record("07_stuck_at_60_percent", "asker")
     assert final["config"]["bn_momentum"] == 0.9
-    assert compare(final, asker, spread_of("07")) is True
+    assert verdict(final, asker, spread_of("07")) is True
 
 
 def test_every_committed_quick_record_names_its_backend_and_data():
@@ -92,14 +97,14 @@ def test_overnight_02_all_three_beat_each_single_change_and_the_baseline_beyond_
     spread, combined = spread_of("01-04", "overnight"), record("02_data_augmentation", "crop+flip+whiten", "overnight")
     assert combined["test_accuracy"] >= 0.72
     for other in ("crop", "flip", "whiten"):
-        assert compare(combined, record("02_data_augmentation", other, "overnight"), spread) is True, other
-    assert compare(combined, record("01_baseline_cnn", "baseline", "overnight"), spread) is True
+        assert verdict(combined, record("02_data_augmentation", other, "overnight"), spread) is True, other
+    assert verdict(combined, record("01_baseline_cnn", "baseline", "overnight"), spread) is True
 
 
 def test_overnight_02_whitening_leads_the_single_changes_and_the_crop_is_still_learning():
     spread = spread_of("01-04", "overnight")
     whiten, flip, crop = (record("02_data_augmentation", run, "overnight") for run in ("whiten", "flip", "crop"))
-    assert compare(whiten, flip, spread) is True and compare(flip, crop, spread) is True
+    assert verdict(whiten, flip, spread) is True and verdict(flip, crop, spread) is True
     assert crop["history"]["val_accuracy"][-1] == max(crop["history"]["val_accuracy"])  # best at its last epoch
     assert whiten["history"]["accuracy"][-1] > 0.95  # whitening memorises instead
 
@@ -120,10 +125,10 @@ def test_overnight_03_no_single_addition_clears_the_noise_but_together_they_do()
     spread, notebook = yardstick_03("overnight"), "03_model_improvements"
     chain = [record("02_data_augmentation", "whiten", "overnight")]  # 02's best front end by validation accuracy
     chain += [record(notebook, run, "overnight") for run in ("weight_decay", "dropout", "batch_norm", "LRN")]
-    assert all(compare(after, before, spread) == WITHIN_NOISE for before, after in zip(chain, chain[1:]))
+    assert all(verdict(after, before, spread) == WITHIN_NOISE for before, after in zip(chain, chain[1:]))
     gains = [after["test_accuracy"] - before["test_accuracy"] for before, after in zip(chain, chain[1:])]
     assert max(gains) == gains[2], "batch norm brings the largest single gain"
-    assert compare(chain[3], chain[0], spread) is True
+    assert verdict(chain[3], chain[0], spread) is True
 
 
 def test_overnight_03_every_run_over_fits_within_ten_epochs():
@@ -138,9 +143,9 @@ def test_overnight_04_the_first_drop_shows_and_the_schedules_beat_step_3():
     drop_epoch = int(one_drop["config"]["drops_at_epochs"][0])  # the first epoch at the new rate is drop_epoch + 1
     val = one_drop["history"]["val_accuracy"]
     assert val[drop_epoch] - val[drop_epoch - 1] > spread.width  # a jump on the curve, not a drift
-    assert compare(one_drop, constant, spread) is True
+    assert verdict(one_drop, constant, spread) is True
     step_3 = record("03_model_improvements", "LRN", "overnight")
-    assert compare(two_drops, step_3, spread) is True and compare(from_03, step_3, spread) is True
+    assert verdict(two_drops, step_3, spread) is True and verdict(from_03, step_3, spread) is True
 
 
 def test_overnight_05_past_14_layers_plain_nets_fit_and_test_worse_beyond_noise():
@@ -148,22 +153,22 @@ def test_overnight_05_past_14_layers_plain_nets_fit_and_test_worse_beyond_noise(
     plain = {d: record("05_deeper_plain_networks", f"plain{d}", "overnight") for d in (8, 14, 20, 32)}
     losses = [plain[d]["history"]["loss"][-1] for d in (14, 20, 32)]
     assert losses == sorted(losses), "from 14 layers on, a deeper plain net ends with a higher training loss"
-    assert compare(plain[14], plain[20], spread) is True and compare(plain[20], plain[32], spread) is True
-    assert compare(plain[14], plain[8], spread) is True  # the article's 8 -> 14 improvement
+    assert verdict(plain[14], plain[20], spread) is True and verdict(plain[20], plain[32], spread) is True
+    assert verdict(plain[14], plain[8], spread) is True  # the article's 8 -> 14 improvement
 
 
 def test_overnight_06_deeper_residual_nets_test_better_beyond_noise():
     spread = spread_of("05-06", "overnight")
     resnet = {d: record("06_residual_networks", f"resnet{d}", "overnight") for d in (20, 32, 56)}
-    assert compare(resnet[32], resnet[20], spread) is True and compare(resnet[56], resnet[32], spread) is True
+    assert verdict(resnet[32], resnet[20], spread) is True and verdict(resnet[56], resnet[32], spread) is True
     longer = record("06_residual_networks", "resnet20_long", "overnight")  # twice the steps: the budget is the limit
-    assert compare(longer, resnet[56], spread) is True and max(longer["history"]["val_accuracy"]) > 0.85
+    assert verdict(longer, resnet[56], spread) is True and max(longer["history"]["val_accuracy"]) > 0.85
 
 
 def test_overnight_07_the_fix_beats_the_askers_net_whose_50_epochs_plateau_near_80_percent():
     notebook = "07_stuck_at_60_percent"
     final, asker = (record(notebook, run, "overnight") for run in ("final", "asker"))
-    assert compare(final, asker, seeds_of(notebook, "asker", "overnight")) is True
+    assert verdict(final, asker, seeds_of(notebook, "asker", "overnight")) is True
     long = record(notebook, "asker_long", "overnight")
     last_val = long["history"]["val_accuracy"][-15:]
     assert max(last_val) - min(last_val) < 0.025, "validation accuracy flat over the last 15 of 50 epochs"
@@ -175,11 +180,11 @@ def test_overnight_08_no_bottleneck_penalty_parallel_trails_and_inception_beats_
     notebook, spread = "08_inception_ideas", spread_of("08", "overnight")
     ways = ("pool_then_conv", "conv_then_pool", "parallel")
     way = {name: record(notebook, f"reduction_{name}", "overnight") for name in ways}
-    assert compare(way["pool_then_conv"], way["conv_then_pool"], spread) == WITHIN_NOISE
-    assert compare(way["conv_then_pool"], way["parallel"], spread) is True
-    assert compare(record(notebook, "label_smoothing", "overnight"), way["parallel"], spread) == WITHIN_NOISE
+    assert verdict(way["pool_then_conv"], way["conv_then_pool"], spread) == WITHIN_NOISE
+    assert verdict(way["conv_then_pool"], way["parallel"], spread) is True
+    assert verdict(record(notebook, "label_smoothing", "overnight"), way["parallel"], spread) == WITHIN_NOISE
     inception, inception_resnet = (record(notebook, run, "overnight") for run in ("inception", "inception_resnet"))
-    assert compare(inception, record("06_residual_networks", "resnet20", "overnight"), spread) is True
+    assert verdict(inception, record("06_residual_networks", "resnet20", "overnight"), spread) is True
     assert final_loss(inception_resnet) > final_loss(inception), "the residual net fits slower"
     unscaled = record(notebook, "inception_resnet_unscaled", "overnight")
-    assert compare(unscaled, inception_resnet, spread) is False, "the 0.2 residual scale is not what holds it back"
+    assert verdict(unscaled, inception_resnet, spread) is False, "the 0.2 residual scale is not what holds it back"

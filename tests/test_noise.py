@@ -2,7 +2,7 @@
 
 import pytest
 
-from cifar_helpers.noise import WITHIN_NOISE, compare, seed_spread
+from cifar_helpers.noise import WITHIN_NOISE, compare, sampling_floor, seed_spread
 
 
 def record(seed, accuracy, **other):
@@ -18,9 +18,31 @@ def test_spread_is_highest_minus_lowest():
 
 def test_a_difference_counts_only_beyond_the_spread():
     spread = seed_spread([record(0, 0.60), record(1, 0.62)])
-    assert compare(0.65, 0.62, spread) is True
-    assert compare(0.60, 0.65, spread) is False
-    assert compare(record(3, 0.63), record(4, 0.615), spread) == WITHIN_NOISE
+    assert compare(0.65, 0.62, spread).outcome is True
+    assert compare(0.60, 0.65, spread).outcome is False
+    assert compare(record(3, 0.63), record(4, 0.615), spread).outcome == WITHIN_NOISE
+
+
+def test_a_verdict_names_its_band_and_says_when_it_rests_on_one_seed():
+    spread = seed_spread([record(0, 0.60), record(1, 0.62)])
+    assert str(compare(0.65, 0.62, spread)) == "yes (+3.00 pts; band 2.00: base, 2 seeds); one seed"
+    seeds = [record(0, 0.66), record(1, 0.64)]
+    assert str(compare(seeds, [0.60, 0.61], spread)) == "yes (+4.50 pts; band 2.00: base, 2 seeds)"
+
+
+def test_the_wider_of_several_yardsticks_judges():
+    narrow, wide = seed_spread([record(0, 0.60), record(1, 0.605)]), seed_spread([record(0, 0.60), record(1, 0.64)])
+    assert compare(0.65, 0.62, narrow).outcome is True and compare(0.65, 0.62, narrow, wide).outcome == WITHIN_NOISE
+    with pytest.raises(ValueError, match="needs a yardstick"):
+        compare(0.65, 0.62)
+
+
+def test_no_band_is_narrower_than_the_test_sets_sampling_floor():
+    assert sampling_floor(0.8) == pytest.approx(0.004) and sampling_floor(0.5, images=2_500) == pytest.approx(0.01)
+    tight = seed_spread([record(0, 0.800), record(1, 0.801)])  # 0.1 points apart: under the floor
+    assert compare(0.803, 0.800, tight).outcome == WITHIN_NOISE
+    assert "band 0.40: the test set's sampling floor" in str(compare(0.803, 0.800, tight))
+    assert compare(0.806, 0.800, tight).outcome is True
 
 
 def test_records_that_are_not_one_run_are_refused():

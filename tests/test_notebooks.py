@@ -53,8 +53,7 @@ def stray_percentages(prose, allowed):
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
-def test_prose_numbers_are_recorded_or_cited(path, monkeypatch):
-    monkeypatch.delenv("CIFAR_RESULTS_DIR", raising=False)
+def test_prose_numbers_are_recorded_or_cited(path, project_results):
     assert results_dir() == ROOT / "results"
     prose = "\n".join("".join(c["source"]) for c in cells(path, "markdown"))
     assert not UNWRITTEN.search(prose), f"{path.name}: a paragraph was never written"

@@ -10,13 +10,14 @@ from cifar_helpers import records
 from cifar_helpers.feed import make_batches
 from cifar_helpers.split import split_validation
 from cifar_helpers.noise import seed_spread
-from cifar_helpers.training import EpochLines, recorded_epoch_lines, run_dir, train_and_record, train_more_seeds
+from cifar_helpers.training import (EpochLines, TerminalProgress, recorded_epoch_lines, run_dir, train_and_record,
+                                    train_more_seeds)
 
 
-def tiny_model():
+def tiny_model(learning_rate=1e-3):
     model = keras.Sequential([keras.Input((32, 32, 3)), keras.layers.Rescaling(1 / 255),
                               keras.layers.GlobalAveragePooling2D(), keras.layers.Dense(10, activation="softmax")])
-    model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+    model.compile(keras.optimizers.Adam(learning_rate), "sparse_categorical_crossentropy", metrics=["accuracy"])
     return model
 
 
@@ -25,8 +26,8 @@ def split(tiny_cifar):
     return split_validation(tiny_cifar, val_size=50)
 
 
-def train(split, epochs=2, **options):
-    return train_and_record(tiny_model, split, notebook="99_test", run="tiny", budget="smoke", epochs=epochs,
+def train(split, epochs=2, build=tiny_model, **options):
+    return train_and_record(build, split, notebook="99_test", run="tiny", budget="smoke", epochs=epochs,
                             batch_size=32, **options)
 
 
@@ -85,6 +86,72 @@ def test_other_settings_or_cifar_retrain_train_again(split, capsys, monkeypatch)
     monkeypatch.setenv("CIFAR_RETRAIN", "1")
     train(split, epochs=3)
     assert "reused" not in capsys.readouterr().out
+
+
+def test_an_edited_learning_rate_trains_anew_and_says_what_changed(split, capsys):
+    first, _ = train(split)
+    capsys.readouterr()
+    edited, _ = train(split, build=lambda: tiny_model(learning_rate=1e-2))
+    out = capsys.readouterr().out
+    assert "training tiny anew: its record was made with other settings: optimizer learning_rate 0.001 -> 0.01" in out
+    assert "reused" not in out and edited["fingerprint"]["optimizer"]["learning_rate"] != first["fingerprint"]["optimizer"]["learning_rate"]
+
+
+def test_a_record_made_before_fingerprints_is_stamped_once_without_training(split, capsys):
+    first, _ = train(split)
+    path = records.result_path("smoke", "99_test", "tiny")
+    unstamped = {k: v for k, v in first.items() if k != "fingerprint"}
+    records.write_json_atomically(path, unstamped)
+    capsys.readouterr()
+    again, _ = train(split)
+    assert "reused recorded run tiny" in capsys.readouterr().out
+    assert json.loads(path.read_text()) == again == {**unstamped, "fingerprint": first["fingerprint"]}
+
+
+def test_cached_weights_of_other_settings_are_never_loaded(split, capsys):
+    train(split)
+    stamp = run_dir("smoke", "99_test", "tiny") / "settings.json"
+    stamp.write_text(json.dumps({**json.loads(stamp.read_text()), "epochs": 5}))  # weights from another run
+    capsys.readouterr()
+    record, model = train(split, needs_model=True)
+    out = capsys.readouterr().out
+    assert "weights from the local cache" not in out and "epoch 2/2:" in out and model is not None
+
+
+class FailingScores:
+    """Test-time scores that fail once, as a bug in test-time augmentation would, then work."""
+
+    def __init__(self):
+        self.calls = 0
+
+    def __call__(self, model, split):
+        self.calls += 1
+        if self.calls == 1:
+            raise RuntimeError("a bug after the fit")
+        return {"probe": 1.0}
+
+
+def test_a_finished_fit_survives_a_failure_after_it(split, capsys):
+    scores = FailingScores()
+    with pytest.raises(RuntimeError, match="a bug after the fit"):
+        train(split, epochs=3, scores=scores)
+    capsys.readouterr()
+    record, _ = train(split, epochs=3, scores=scores)
+    out = capsys.readouterr().out
+    assert "the fit finished in an earlier sitting (3 epochs); testing its saved weights" in out
+    assert "epoch 1/3:" not in out and len(record["history"]["loss"]) == 3 and record["probe"] == 1.0
+
+
+def test_the_runner_terminal_gets_one_progress_line_per_epoch(split, capsys, monkeypatch):
+    monkeypatch.setenv("CIFAR_PROGRESS", "1")
+    lines = []
+    monkeypatch.setattr("sys.__stderr__", type("Sink", (), {"write": lambda self, t: lines.append(t),
+                                                             "flush": lambda self: None})())
+    train(split, epochs=3)
+    shown = [line for line in "".join(lines).splitlines() if line.strip()]
+    assert [line.split(",")[0] for line in shown] == [f"  99_test tiny: epoch {n}/3" for n in (1, 2, 3)]
+    assert all("min so far, about" in line and line.endswith("min left") for line in shown)
+    assert "99_test tiny: epoch" not in capsys.readouterr().out  # the notebook's own output stays compact
 
 
 def test_an_interrupted_fit_resumes_from_its_last_finished_epoch(split, capsys):
