@@ -81,6 +81,11 @@ def load_results(budget=None) -> list:
     return sorted(records, key=lambda r: (r["budget"], r["notebook"], r["finished"]))
 
 
+def notebook_records(budget: str, notebook: str) -> dict:
+    """{run: record} for every recorded run of one notebook under one budget (a verdict cell's only input)."""
+    return {r["run"]: r for r in load_results(budget) if r["notebook"] == notebook}
+
+
 def retrain_requested() -> bool:
     """True when $CIFAR_RETRAIN asks to train every run again instead of reusing records."""
     return os.environ.get(RETRAIN_VAR, "").strip().lower() in ("1", "true", "yes")
