@@ -36,13 +36,18 @@ def committed_budget(path):
 
 
 def recorded_numbers(budget):
-    """Every percentage a recorded run of this budget can be quoted as (2 decimals), and every gap between two tests."""
-    numbers, tests = set(), []
+    """Every percentage a recorded run of this budget can be quoted as (2 decimals; a run with seeds, their mean too),
+    and every gap between two tests."""
+    numbers, tests, seeds = set(), [], {}
     for record in load_results(budget):
         scores = [value for key, value in record.items() if key.startswith("test_accuracy")]  # + TTA scores (10)
         tests += [100 * score for score in scores]
         values = scores + [v for key in ("accuracy", "val_accuracy") for v in record["history"].get(key, [])]
         numbers |= {round(100 * v, 2) for v in values}
+        seeds.setdefault((record["notebook"], record["run"].split("_seed")[0]), []).append(record["test_accuracy"])
+    means = [100 * sum(group) / len(group) for group in seeds.values() if len(group) > 1]  # runs with seeds: their mean
+    numbers |= {round(mean, 2) for mean in means}
+    tests += means
     gaps = {round(abs(a - b), 2) for a in tests for b in tests}
     return numbers, gaps
 
