@@ -115,6 +115,17 @@ def recorded_spread(budget: str, notebook: str, run: str, seeds=(1, 2)) -> Sprea
                        + [load_result(budget, notebook, f"{run}_seed{seed}") for seed in seeds])
 
 
+def seeds_of(record: dict) -> list:
+    """`record` and its recorded seed runs (<run>_seed<N>, as train_more_seeds names them): what a claim about it averages."""
+    found = [record]
+    for seed in range(1, 10):
+        try:
+            found.append(load_result(record["budget"], record["notebook"], f"{record['run']}_seed{seed}"))
+        except MissingResultError:
+            break
+    return found
+
+
 def widest(*spreads: Spread) -> Spread:
     """The widest of several spreads: the stricter yardstick when more than one applies."""
     return max(spreads, key=lambda spread: spread.width)

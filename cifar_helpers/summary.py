@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from .references import ARTICLE_RESNET56_VALIDATION, ARTICLE_TEST_ACCURACY
+from .noise import compare, seeds_of, steps_yardstick
 from .records import MissingResultError, load_result, load_results
 from .tables import markdown_table
 
@@ -128,23 +129,40 @@ def step_gain(record, previous):
     return (None, why) if why else (100 * (record["test_accuracy"] - previous["test_accuracy"]), None)
 
 
+def step_verdict(record, previous, yardstick) -> str:
+    """noise.compare's verdict on a step over the one before it (means where seeds exist), or '-' without a yardstick."""
+    if yardstick is None:
+        return "-"
+    return str(compare(seeds_of(record), seeds_of(previous), yardstick))
+
+
+def article_cnn_yardstick(budget: str):
+    """The article CNN's yardstick at `budget` (noise.steps_yardstick), or None before its seeds are recorded."""
+    try:
+        return steps_yardstick(budget)
+    except MissingResultError:
+        return None
+
+
 def gains_markdown(budget: str) -> str:
-    """Per step: our run, its gain over the previous step where comparable (else '-' and a footnote why), its time."""
-    steps, runs = step_records(budget), load_results(budget)
+    """Per step: our run, its gain over the previous step where comparable (else '-' and a footnote why), the noise
+    verdict on that gain, its time."""
+    steps, runs, yardstick = step_records(budget), load_results(budget), article_cnn_yardstick(budget)
     rows, notes = [], []
     for i, (step, record) in enumerate((row["step"], row["record"]) for row in steps):
         if record is None:
-            rows.append((step.name, "not run", "-", "-", "-", "-"))
+            rows.append((step.name, "not run", "-", "-", "-", "-", "-"))
             continue
         points, why = step_gain(record, steps[i - 1]["record"]) if i else (None, None)
         if why:
             notes.append(f"({len(notes) + 1}) {step.name} is not compared with {steps[i - 1]['step'].name}: {why}.")
         gain = "-" if points is None else f"{points:+.2f}"
+        verdict = "-" if points is None else step_verdict(record, steps[i - 1]["record"], yardstick)
         seconds = sum(r["wall_time_s"] for r in runs if r["notebook"] == step.notebook)
         rows.append((step.name, record["label"], training(record), f"{100 * record['test_accuracy']:.2f}%",
-                     f"{gain} ({len(notes)})" if why else gain, f"{seconds / 60:.1f} min"))
+                     f"{gain} ({len(notes)})" if why else gain, verdict, f"{seconds / 60:.1f} min"))
     headers = ("step", "our run", "trained on", "test accuracy", "gain over the previous step (points)",
-               "training time")
+               "beyond noise? (means of seeds where recorded)", "training time")
     return "\n\n".join([markdown_table(headers, rows)] + notes)
 
 

@@ -117,6 +117,19 @@ def test_gains_only_between_comparable_steps_with_a_footnote_why():
     assert rows["5 deeper plain"][4] == "- (1)" and rows["6 ResNet"][4] == "- (2)"
     assert "(1) 5 deeper plain is not compared with 4 schedule: different networks" in table
     assert "(2) 6 ResNet is not compared with 5 deeper plain: different networks (ResNets vs plain nets)." in table
+    assert rows["2 augmentation"][5] == "-", "no seeds recorded: no yardstick, no verdict"
+
+
+def test_a_step_gain_is_judged_on_means_of_seeds_against_the_article_cnns_yardstick():
+    record("01_baseline_cnn", "baseline", 0.60)
+    for run, accuracy, seed in (("crop+flip+whiten", 0.64, 0), ("crop+flip+whiten_seed1", 0.65, 1),
+                                ("crop+flip+whiten_seed2", 0.66, 2)):
+        record("02_data_augmentation", run, accuracy, seed=seed, params=1)
+    record("03_model_improvements", "LRN", 0.66)
+    rows = {line.split(" | ")[0][2:]: line.split(" | ") for line in summary.gains_markdown("quick").splitlines()
+            if line.startswith("| ")}
+    assert rows["2 augmentation"][5] == "yes (+5.00 pts; band 2.00: CROP+FLIP+WHITEN, 3 seeds); one seed"  # the baseline
+    assert rows["3 model"][5] == "within noise (+1.00 pts; band 2.00: CROP+FLIP+WHITEN, 3 seeds); one seed"
 
 
 def test_steps_are_named_as_spans_and_trainings_grouped():
