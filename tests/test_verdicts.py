@@ -14,7 +14,7 @@ import cifar_helpers as ch
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
-JUDGED = ("02", "03", "04", "07")  # the notebooks whose verdict tables are computed from records alone so far
+JUDGED = ("02", "03", "04", "05", "06", "07", "10")  # the notebooks whose verdict tables are computed from records alone so far
 
 
 def code_cells(path):
