@@ -4,8 +4,8 @@ Every figure here follows the same conventions: both axes of every panel are lab
 count from 1 (the point at epoch k is measured at the end of epoch k) and have integer ticks;
 legends sit outside the panels, so they never cover a curve; figures use constrained layout (image
 grids and the confusion matrix: tight layout), which makes room for titles, labels and outside
-legends, so nothing is clipped. A run keeps one colour in every figure of a notebook (colour_of:
-given on first sight of its label, from the colour cycle, then its lighter shades, less grey). A
+legends, so nothing is clipped. A run keeps one colour in every figure of every notebook, and no
+two runs of one figure share one (colours.figure_colours: a fixed palette slot per run label). A
 loss panel's y axis fits the later epochs: a spike (often the first epoch's validation loss) is
 drawn as ▲ at the top edge, in its run's colour, with its true value written above the panel; its
 line leaves the panel at the top. Nothing is dropped. Runs whose training or validation curves
@@ -17,11 +17,11 @@ import math
 
 import matplotlib.pyplot as plt
 import numpy as np
-from matplotlib.colors import to_hex, to_rgb
 from matplotlib.ticker import MaxNLocator
 from matplotlib.transforms import offset_copy
 
 from .checks import check_images, check_labels
+from .colours import colour_of, figure_colours  # noqa: F401  (colour_of: one label's colour, outside any figure)
 from .diagnose import confidence_bins, confusion_counts
 
 # (history key, panel title, y label) in reading order: losses on top, accuracies below.
@@ -33,26 +33,6 @@ CURVE_GROUPS = {"training": ("loss", "accuracy"), "validation": ("val_loss", "va
 SPIKE_FACTOR = 2.0  # a loss above twice the highest of any run's second half is a spike, drawn at the top edge
 NOTE_PAD = 22  # points between a panel and its title when a note on clipped spikes sits between them
 LINE_WIDTH, BAND_STEP = 1.5, 2.5  # a run's line; where later runs cover it, a band BAND_STEP wider per covering run
-COLOURS = {}  # label -> colour, for this kernel: one notebook
-
-
-def reset_colours():
-    """Forget the colours given so far (a fresh notebook, or a test)."""
-    COLOURS.clear()
-
-
-def run_palette():
-    """The colour cycle's colours, then tab20's lighter shades of them, less greys (kept for reference lines)."""
-    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"] + [to_hex(c) for c in plt.get_cmap("tab20").colors[1::2]]
-    return [c for c in colours if len(set(to_rgb(c))) > 1] or colours
-
-
-def colour_of(label):
-    """A run's colour (or a series'), by its label: the next of the palette on first sight, the same ever after."""
-    if label not in COLOURS:
-        palette = run_palette()
-        COLOURS[label] = palette[len(COLOURS) % len(palette)]  # past the palette's length, colours repeat
-    return COLOURS[label]
 
 
 def run_label(record):
@@ -115,7 +95,7 @@ def spike_note(by_epoch) -> str:
                                           for epoch, found in by_epoch.items())
 
 
-def clip_spikes(ax, curves, labels) -> bool:
+def clip_spikes(ax, curves, labels, colours) -> bool:
     """Fit the y axis to the points below the spike ceiling; mark the rest ▲ at the top edge, values above (True if any)."""
     ceiling = spike_ceiling(curves)
     spikes = [(epoch, value, label) for values, label in zip(curves, labels)
@@ -133,7 +113,7 @@ def clip_spikes(ax, curves, labels) -> bool:
     for epoch, found in by_epoch.items():
         for i, (_, label) in enumerate(found):
             beside = offset_copy(ax.transData, fig=ax.figure, x=9 * (i - (len(found) - 1) / 2), units="points")
-            ax.plot(epoch, top, marker="^", markersize=8, color=colour_of(label), markeredgecolor="black",
+            ax.plot(epoch, top, marker="^", markersize=8, color=colours[label], markeredgecolor="black",
                     transform=beside, clip_on=False, zorder=3)
     ax.annotate(spike_note(by_epoch), (0.5, 1), xycoords="axes fraction", xytext=(0, 7), textcoords="offset points",
                 ha="center", va="bottom", fontsize="small")
@@ -181,6 +161,7 @@ def plot_history(records, title=None):
     """Four panels, one line per run: training and validation loss (top, spikes clipped), accuracy (bottom)."""
     fig, axes = plt.subplots(2, 2, figsize=(11.5, 7), layout="constrained")
     labels, noted = [run_label(record) for record in records], False
+    colours = figure_colours(labels)
     covers = {group: covered_by_later([np.column_stack([r["history"][key] for key in keys]) for r in records])
               for group, keys in CURVE_GROUPS.items()}
     legends = [coincidence_label(label, labels, {group: covers[group][i] for group in covers})
@@ -191,12 +172,12 @@ def plot_history(records, title=None):
         for values, label, legend, cover in zip(curves, labels, legends, covers[group]):
             if cover:  # a wider band beneath the runs drawn over it, where they coincide
                 epochs, runs, _, _ = cover
-                ax.plot(epochs_of(values)[:epochs], values[:epochs], color=colour_of(label),
+                ax.plot(epochs_of(values)[:epochs], values[:epochs], color=colours[label],
                         linewidth=LINE_WIDTH + BAND_STEP * runs)
-            ax.plot(epochs_of(values), values, marker=".", color=colour_of(label), linewidth=LINE_WIDTH, label=legend)
+            ax.plot(epochs_of(values), values, marker=".", color=colours[label], linewidth=LINE_WIDTH, label=legend)
         ax.set_title(name)
         label_axes(ax, "epoch", ylabel, integer_x=True)
-        if key in LOSS_KEYS and clip_spikes(ax, curves, labels):
+        if key in LOSS_KEYS and clip_spikes(ax, curves, labels, colours):
             noted = True
     if noted:  # the loss panels' titles go above the note, both at one height
         for ax in axes[0]:
@@ -236,12 +217,13 @@ def mark_rate_drops(fig, drops_after_epochs):
 def plot_learning_rates(rates_by_name: dict):
     """The learning rate in force during each epoch ({name: per-epoch rates}), log scale."""
     fig, ax = plt.subplots(figsize=(7, 3.2), layout="constrained")
+    colours = figure_colours(rates_by_name)
     for i, (name, rates) in enumerate(rates_by_name.items()):
         # where="post": epoch k's rate holds from x = k to k + 1, so the step down sits at the first
         # epoch that uses the new rate, where mark_rate_drops draws its line. Thinner lines on top
         # keep schedules that coincide visible.
         ax.step(epochs_of(rates), rates, where="post", marker="o", markersize=3,
-                linewidth=max(3.0 - 0.8 * i, 1.0), color=colour_of(name), label=name)
+                linewidth=max(3.0 - 0.8 * i, 1.0), color=colours[name], label=name)
     ax.set_yscale("log")
     label_axes(ax, "epoch", "learning rate", integer_x=True)
     legend_outside(fig)
@@ -332,7 +314,7 @@ def plot_accuracy_bars(records, article=None):
     theirs = [article.get(r["run"], np.nan) for r in records]
     x = np.arange(len(records))
     fig, ax = plt.subplots(figsize=(max(6, 1.6 * len(records)), 4.2), layout="constrained")
-    bars = ax.bar(x - 0.2, ours, 0.4, color=[colour_of(label) for label in labels],
+    bars = ax.bar(x - 0.2, ours, 0.4, color=list(figure_colours(labels).values()),
                   label="ours (test), in each run's colour")
     ax.bar_label(bars, fmt="%.1f", fontsize=8)
     if article:
@@ -348,8 +330,9 @@ def plot_accuracy_bars(records, article=None):
 def plot_gradient_norms(norms_by_model: dict, title=None):
     """Gradient norm per conv layer (input to output), one line per model, log scale."""
     fig, ax = plt.subplots(figsize=(8, 3.8), layout="constrained")
+    colours = figure_colours(norms_by_model)
     for label, norms in norms_by_model.items():
-        ax.plot(range(1, len(norms) + 1), norms, marker=".", color=colour_of(label), label=label)
+        ax.plot(range(1, len(norms) + 1), norms, marker=".", color=colours[label], label=label)
     ax.set_yscale("log")
     label_axes(ax, "conv layer (1 = nearest the input)", "gradient norm", integer_x=True)
     legend_outside(fig)
@@ -368,11 +351,12 @@ def plot_depth_comparison(families: dict):
     """Final training loss, best validation and test accuracy against depth, one line per family ({name: records})."""
     fig, axes = plt.subplots(1, 3, figsize=(12, 3.9), layout="constrained")
     depths = sorted({r["config"]["depth"] for records in families.values() for r in records})
+    colours = figure_colours(families)
     for ax, (name, ylabel, measure) in zip(axes, DEPTH_PANELS):
         for family, records in families.items():
             records = sorted(records, key=lambda r: r["config"]["depth"])
             ax.plot([r["config"]["depth"] for r in records], [measure(r) for r in records], marker="o",
-                    color=colour_of(family), label=family)
+                    color=colours[family], label=family)
         ax.set_title(name)
         label_axes(ax, "depth (weight layers)", ylabel)
         ax.set_xticks(depths)  # one tick per depth present: equal depths of two families share an x
@@ -385,10 +369,11 @@ def plot_confidence(probabilities_by_run: dict, labels, bins: int = 20):
     fig, (hist_ax, rel_ax) = plt.subplots(1, 2, figsize=(11, 4.2), layout="constrained")
     edges = np.linspace(0, 1, bins + 1)
     centres = (edges[:-1] + edges[1:]) / 2
+    colours = figure_colours(probabilities_by_run)
     for name, probabilities in probabilities_by_run.items():
-        hist_ax.hist(probabilities.max(axis=1), bins=edges, alpha=0.5, color=colour_of(name), label=name)
+        hist_ax.hist(probabilities.max(axis=1), bins=edges, alpha=0.5, color=colours[name], label=name)
         _, accuracy, _ = confidence_bins(probabilities, labels, bins)
-        rel_ax.plot(centres, accuracy, marker="o", color=colour_of(name), label=name)
+        rel_ax.plot(centres, accuracy, marker="o", color=colours[name], label=name)
     rel_ax.plot([0, 1], [0, 1], color="grey", linestyle=":", label="perfectly calibrated")
     label_axes(hist_ax, "confidence (top-class probability)", "test images")
     label_axes(rel_ax, "confidence (top-class probability)", "accuracy in that bin")

@@ -5,10 +5,13 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+import importlib  # noqa: E402
+import json  # noqa: E402
+
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from cifar_helpers import plots, schedules  # noqa: E402
+from cifar_helpers import colours, plots, schedules  # noqa: E402
 from conftest import fake_images, fake_labels  # noqa: E402
 from cifar_helpers.data import CLASS_NAMES  # noqa: E402
 
@@ -310,21 +313,71 @@ def line_colours(ax):
     return {line.get_label(): line.get_color() for line in ax.lines}
 
 
-def test_a_run_keeps_its_colour_across_figures_whatever_its_position():
-    plots.reset_colours()
-    first = line_colours(plots.plot_history([record("plain-20", 3), record("ResNet-20", 4)]).axes[0])
-    second = line_colours(plots.plot_history([record("ResNet-32", 5), record("ResNet-20", 4), record("plain-20", 3)]).axes[0])
-    norms = line_colours(plots.plot_gradient_norms({"ResNet-20": [1, 2], "plain-20": [1, 3]}).axes[0])
-    assert second["ResNet-20"] == first["ResNet-20"] == norms["ResNet-20"]
-    assert second["plain-20"] == first["plain-20"] == norms["plain-20"]
-    assert len(set(second.values())) == 3, "runs in one figure get different colours"
+def runs(labels):
+    """Records of different lengths (no two coincide), one per label."""
+    return [record(label, 3 + i) for i, label in enumerate(labels)]
+
+
+def fresh_plots():
+    """The plots module as a new notebook's kernel imports it: nothing drawn before."""
+    return importlib.reload(plots)
+
+
+def in_a_new_notebook(draw):
+    """{label: colour} of the figure `draw(plots)` makes as the first figure of a fresh kernel."""
+    return line_colours(draw(fresh_plots()).axes[0])
+
+
+def test_a_label_has_one_colour_in_every_figure_of_every_notebook():
+    notebook_05 = in_a_new_notebook(lambda p: p.plot_history(runs(f"plain-{depth}" for depth in (8, 14, 20, 32))))
+    notebook_06 = in_a_new_notebook(lambda p: p.plot_history(runs(["plain-20", "plain-32", "ResNet-20", "ResNet-32"])))
+    norms = in_a_new_notebook(lambda p: p.plot_gradient_norms({"ResNet-20": [1, 2], "plain-20": [1, 3], "new": [1]}))
+    again = in_a_new_notebook(lambda p: p.plot_history(runs(["new", "ResNet-20"])))
+    assert notebook_05["plain-20"] == notebook_06["plain-20"] == norms["plain-20"] == plots.colour_of("plain-20")
+    assert notebook_06["ResNet-20"] == norms["ResNet-20"] == again["ResNet-20"]
+    assert norms["new"] == again["new"], "a label the table lacks keeps one colour too"
     bars = plots.plot_accuracy_bars([record("ResNet-20"), record("plain-20")])
-    assert matplotlib.colors.same_color(bars.axes[0].patches[0].get_facecolor(), first["ResNet-20"])
-    plots.reset_colours()
-    assert plots.colour_of("ResNet-20") == matplotlib.pyplot.rcParams["axes.prop_cycle"].by_key()["color"][0]
-    assert "#7f7f7f" not in [plots.colour_of(str(i)) for i in range(9)], "grey is for reference lines"
-    assert len({plots.colour_of(str(i)) for i in range(18)}) == 18, "a notebook's first 18 runs get distinct colours"
+    assert matplotlib.colors.same_color(bars.axes[0].patches[0].get_facecolor(), notebook_06["ResNet-20"])
     matplotlib.pyplot.close("all")
+
+
+def test_two_labels_in_one_figure_never_share_a_colour():
+    labels = [f"run {i}" for i in range(18)]
+    first = in_a_new_notebook(lambda p: p.plot_history(runs(labels)))
+    assert len(set(first.values())) == 18, "a figure's first 18 runs get distinct colours"
+    second = line_colours(plots.plot_history(runs([labels[0], "run 18"])).axes[0])
+    assert second["run 18"] != second[labels[0]]
+    table_slot = colours.SLOTS["plain-20"]
+    stranger = next(f"x{i}" for i in range(1000) if colours.hashed_slot(f"x{i}") == table_slot)
+    crowded = line_colours(plots.plot_history(runs([stranger, "plain-20"])).axes[0])
+    assert crowded["plain-20"] == plots.colour_of("plain-20") != crowded[stranger], "the table's label keeps its colour"
+    assert not {"#7f7f7f", "#c7c7c7"} & set(colours.PALETTE), "grey is for reference lines"
+    matplotlib.pyplot.close("all")
+
+
+def test_slots_differ_between_runs_that_may_share_a_figure():
+    pairs = [("01", "baseline"), ("01", "long"), ("02", "crop"), ("03", "other"), ("03", "more"), ("03", "most")]
+    slots = colours.assign_slots(pairs, size=3, shown_with={"02": ("01",)})
+    assert slots["crop"] not in {slots["baseline"], slots["long"]}, "02 shows 01's runs: their slots differ"
+    assert [slots[label] for label in ("other", "more", "most")] == [0, 1, 2]
+    crowded = colours.assign_slots([("04", str(i)) for i in range(5)], size=3)
+    assert len(set(crowded.values())) == 3, "past the palette: slots repeat"
+
+
+def test_labels_take_slots_main_runs_first_then_long_runs_then_exercises(tmp_path):
+    for notebook, run, label, finished in [("02_x", "exercise_a", "ex", "1"), ("01_y", "base_long", "long", "2"),
+                                           ("01_y", "base", "base", "3"), ("01_y", "base_seed1", "base", "4")]:
+        path = tmp_path / "quick" / notebook / f"{run}.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps({"notebook": notebook, "run": run, "label": label, "budget": "quick",
+                                    "finished": finished}))
+    assert colours.recorded_labels(tmp_path) == [("01_y", "base"), ("01_y", "long"), ("02_x", "ex")]
+
+
+def test_the_committed_table_gives_rival_runs_different_slots(project_results):
+    for label, rivals in colours.rivals(colours.recorded_labels(project_results)).items():
+        taken = {colours.SLOTS[other] for other in rivals if other in colours.SLOTS}
+        assert label not in colours.SLOTS or colours.SLOTS[label] not in taken, label
 
 
 def diverging(run, source, after, n=8):
