@@ -6,9 +6,11 @@ legends sit outside the panels, so they never cover a curve; figures use constra
 grids and the confusion matrix: tight layout), which makes room for titles, labels and outside
 legends, so nothing is clipped. A run keeps one colour in every figure of every notebook, and no
 two runs of one figure share one (colours.figure_colours: a fixed palette slot per run label). A
-loss panel's y axis fits the later epochs: a spike (often the first epoch's validation loss) is
-drawn as ▲ at the top edge, in its run's colour, with its true value written above the panel; its
-line leaves the panel at the top. Nothing is dropped. Runs whose training or validation curves
+loss panel's y axis ends at its highest ordinary point; only a true outlier, a spike (a loss over
+SPIKE_FACTOR times the panel's median and SPIKE_JUMP times its run's neighbouring epochs, often
+the first epoch's validation loss), is clipped: drawn as ▲ at the top edge, in its run's colour,
+with its true value written above the panel; its line leaves the panel at the top. Ordinary
+first-epoch losses stay on the panel. Nothing is dropped. Runs whose training or validation curves
 coincide from epoch 1 (one start, then different schedules) stay visible: the run drawn first gets a
 wider band beneath the others where they coincide, and its legend label says until which epoch.
 """
@@ -30,7 +32,8 @@ PANELS = (("loss", "training loss", "loss"), ("val_loss", "validation loss", "lo
 DROP_LABEL = "rate drop (first epoch at the new rate)"
 LOSS_KEYS = ("loss", "val_loss")
 CURVE_GROUPS = {"training": ("loss", "accuracy"), "validation": ("val_loss", "val_accuracy")}  # measured together
-SPIKE_FACTOR = 2.0  # a loss above twice the highest of any run's second half is a spike, drawn at the top edge
+SPIKE_FACTOR = 3.0  # a spike is a loss over 3 times the panel's median loss ...
+SPIKE_JUMP = 2.5  # ... and over 2.5 times each neighbouring epoch's loss of its run; it is drawn at the top edge
 NOTE_PAD = 22  # points between a panel and its title when a note on clipped spikes sits between them
 LINE_WIDTH, BAND_STEP = 1.5, 2.5  # a run's line; where later runs cover it, a band BAND_STEP wider per covering run
 
@@ -69,11 +72,21 @@ def legend_outside(fig):
         legend.remove()  # long labels: try one column fewer
 
 
+def is_spike(values, index: int, typical: float) -> bool:
+    """True for a loss over SPIKE_FACTOR x the typical loss and SPIKE_JUMP x its run's neighbouring epochs."""
+    neighbours = [values[j] for j in (index - 1, index + 1) if 0 <= j < len(values) and np.isfinite(values[j])]
+    return bool(neighbours) and values[index] > max(SPIKE_FACTOR * typical, SPIKE_JUMP * max(neighbours))
+
+
 def spike_ceiling(curves) -> float:
-    """The loss above which a point is a spike: SPIKE_FACTOR times the highest value in any run's second half."""
-    late = np.concatenate([np.asarray(values, dtype=float)[len(values) // 2:] for values in curves])
-    late = late[np.isfinite(late)]
-    return SPIKE_FACTOR * late.max() if late.size else np.inf
+    """The highest loss that is not a spike (the panel's median is the typical loss): points above it are clipped."""
+    curves = [np.asarray(values, dtype=float) for values in curves]
+    every = np.concatenate(curves)
+    if not np.isfinite(every).any():
+        return np.inf
+    typical = np.median(every[np.isfinite(every)])
+    return max((value for values in curves for index, value in enumerate(values)
+                if np.isfinite(value) and not is_spike(values, index, typical)), default=np.inf)
 
 
 def short(value) -> str:

@@ -449,3 +449,33 @@ def test_runs_that_train_alike_but_validate_differently_are_said_and_banded_in_t
     assert [len(ax.lines) for ax in fig.axes] == [3, 2, 3, 2]  # training loss, validation loss, training accuracy, ...
     assert len(fig.axes[0].lines[0].get_xdata()) == 4
     matplotlib.pyplot.close(fig)
+
+
+def test_ordinary_first_epoch_losses_stay_on_the_panel():
+    curves = {"ResNet-20": [1.74, 1.19, 0.99, 0.87, 0.80, 0.74, 0.68, 0.63, 0.59, 0.57],  # notebook 06, overnight
+              "ResNet-32": [1.78, 1.20, 1.00, 0.89, 0.80, 0.73, 0.69, 0.64, 0.59, 0.57],
+              "ResNet-56": [2.11, 1.33, 1.08, 0.96, 0.88, 0.80, 0.74, 0.68, 0.63, 0.60]}
+    resnets = []
+    for label, losses in curves.items():
+        resnets.append(record(label, 10))
+        resnets[-1]["history"]["loss"] = losses
+    ax = plots.plot_history(resnets).axes[0]
+    assert not spike_markers(ax) and not ax.texts
+    assert ax.get_ylim()[1] >= 2.11, "every first-epoch loss is on the panel"
+    matplotlib.pyplot.close("all")
+
+
+def test_only_a_loss_far_above_the_typical_one_and_its_neighbours_is_clipped():
+    descent = record("long descent", 40)
+    descent["history"]["val_loss"] = list(np.geomspace(2.3, 0.02, 40))  # to near zero: ordinary, not a spike
+    slow = record("slow start", 10)
+    slow["history"]["val_loss"] = [3.9, 3.8, 3.2, 3.0] + [0.9] * 6  # high for several epochs: its own curve
+    for shown in ([descent], [slow, record("b", 10)]):
+        ax = plots.plot_history(shown).axes[1]
+        assert not spike_markers(ax) and ax.get_ylim()[1] >= max(shown[0]["history"]["val_loss"])
+    spiky_run = record("spike", 10)
+    spiky_run["history"]["val_loss"] = [7.5, 2.47, 2.8, 1.86, 1.7, 1.6, 1.55, 1.5, 1.45, 1.4]  # 06's quick ResNet-20
+    ax = plots.plot_history([spiky_run, slow]).axes[1]
+    assert [text.get_text() for text in ax.texts] == ["▲ off the scale: 7.50 at epoch 1"]
+    assert 3.9 <= ax.get_ylim()[1] < 7.5, "the axis ends over the highest ordinary point, under the spike"
+    matplotlib.pyplot.close("all")
