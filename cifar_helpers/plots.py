@@ -430,18 +430,23 @@ def plot_rate_by_step(rates, steps_in_epoch: int, title=None):
 
 
 def plot_ablation(points_lost: dict, spread_points: float, title=None):
-    """Horizontal bars: test-accuracy points lost when each trick is left out, against the seed spread (shaded)."""
+    """Horizontal bars: test-accuracy points lost without each trick; the seeds' spread, a band centred on 0."""
     names = list(points_lost)
     values = [points_lost[name] for name in names]
+    half = spread_points / 2
     fig, ax = plt.subplots(figsize=(7.5, 0.45 * len(names) + 1.4), layout="constrained")
-    ax.axvspan(-spread_points, spread_points, color="grey", alpha=0.2, label=f"seed spread (±{spread_points:.2f})")
-    bars = ax.barh(range(len(names)), values, color=["C0" if v > spread_points else "C7" for v in values])
-    ax.bar_label(bars, fmt="%+.2f", fontsize=8, padding=2)
+    ax.axvspan(-half, half, color="grey", alpha=0.2,
+               label=f"seed spread: {spread_points:.2f} points, highest − lowest seed (centred on 0, their mean)")
+    for outside, colour, kind in ((True, "C0", "outside the seed spread"), (False, "C7", "inside the seed spread")):
+        rows = [row for row, value in enumerate(values) if (abs(value) > half) == outside]
+        if rows:
+            bars = ax.barh(rows, [values[row] for row in rows], color=colour, label=f"bar {kind}")
+            ax.bar_label(bars, fmt="%+.2f", fontsize=8, padding=2)
     ax.set_yticks(range(len(names)), names)
     ax.invert_yaxis()
     ax.axvline(0, color="black", linewidth=0.8)
-    room = 0.12 * (max(values + [spread_points]) - min(values + [-spread_points]))  # for the bar labels
-    ax.set_xlim(min(values + [-spread_points]) - room, max(values + [spread_points]) + room)
+    room = 0.12 * (max(values + [half]) - min(values + [-half]))  # for the bar labels
+    ax.set_xlim(min(values + [-half]) - room, max(values + [half]) + room)
     label_axes(ax, "test-accuracy points lost without it", "trick left out")
     if title:
         ax.set_title(title)

@@ -479,3 +479,22 @@ def test_only_a_loss_far_above_the_typical_one_and_its_neighbours_is_clipped():
     assert [text.get_text() for text in ax.texts] == ["▲ off the scale: 7.50 at epoch 1"]
     assert 3.9 <= ax.get_ylim()[1] < 7.5, "the axis ends over the highest ordinary point, under the spike"
     matplotlib.pyplot.close("all")
+
+
+def band_of(ax):
+    """The ablation plot's shaded band: (its patch, left edge, right edge)."""
+    (band,) = [patch for patch in ax.patches if "seed spread" in patch.get_label()]
+    return band, band.get_x(), band.get_x() + band.get_width()
+
+
+def test_ablation_band_is_the_measured_spread_and_bars_outside_it_stand_apart():
+    fig = plots.plot_ablation({"big": 1.0, "better without": -0.3, "small": 0.1}, 0.4)
+    ax = fig.axes[0]
+    band, left, right = band_of(ax)
+    assert (left, right) == pytest.approx((-0.2, 0.2)), "the band is exactly the spread wide, centred on 0"
+    assert "0.40 points" in band.get_label() and "highest − lowest" in band.get_label()
+    colours_by_value = {bar.get_width(): bar.get_facecolor() for bar in ax.patches if bar is not band}
+    assert colours_by_value[1.0] == colours_by_value[-0.3] != colours_by_value[0.1], "outside the band, either side"
+    texts = [text.get_text() for text in fig.legends[0].get_texts()]
+    assert any("outside" in text for text in texts) and any("inside" in text for text in texts)
+    matplotlib.pyplot.close(fig)
