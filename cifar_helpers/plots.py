@@ -19,7 +19,7 @@ import math
 
 import matplotlib.pyplot as plt
 import numpy as np
-from matplotlib.ticker import MaxNLocator
+from matplotlib.ticker import MaxNLocator, MultipleLocator
 from matplotlib.transforms import offset_copy
 
 from .checks import check_images, check_labels
@@ -319,6 +319,34 @@ def plot_confusion_matrix(true_labels, predicted_labels, class_names):
     return fig
 
 
+def tick_step(values) -> int:
+    """The y tick step of a percentage bar axis: 5, or 10 where the bars differ by more than 30."""
+    return 5 if max(values) - min(values) <= 30 else 10
+
+
+def axis_floor(values, step: float) -> float:
+    """Where a bar axis starts: the multiple of `step` at least 2 under the lowest value (never below 0)."""
+    return max(0.0, step * math.floor((min(values) - 2) / step))
+
+
+def mark_axis_break(ax):
+    """Two slashes across the foot of the y axis: the bars are cut off where the axis starts."""
+    ax.plot([0, 0], [0.06, 0.09], transform=ax.transAxes, marker=[(-1, -0.5), (1, 0.5)], markersize=10,
+            linestyle="none", color="black", markeredgewidth=1.2, clip_on=False)
+
+
+def start_bars_near_lowest(ax, heights):
+    """Start the y axis just under the lowest bar, leave room above the highest, and say on the axis where it starts."""
+    heights = [height for height in heights if np.isfinite(height)]
+    step = tick_step(heights)
+    bottom, top = axis_floor(heights, step), max(heights)
+    ax.set_ylim(bottom, top + 0.12 * (top - bottom))
+    ax.yaxis.set_major_locator(MultipleLocator(step))  # a tick, and its number, where the axis starts
+    if bottom > 0:
+        mark_axis_break(ax)
+        ax.set_ylabel(f"{ax.get_ylabel()}; axis starts at {bottom:g}, not 0")
+
+
 def plot_accuracy_bars(records, article=None):
     """Our test accuracy per run, beside the article's number where it gives one ({run: percent})."""
     article = article or {}
@@ -335,7 +363,7 @@ def plot_accuracy_bars(records, article=None):
         ax.bar_label(bars, fmt="%.1f", fontsize=8)
     ax.set_xticks(x, labels, rotation=15)
     label_axes(ax, "run", "test accuracy (%)")
-    ax.set_ylim(0, 100)
+    start_bars_near_lowest(ax, ours + theirs)
     legend_outside(fig)
     return fig
 

@@ -498,3 +498,17 @@ def test_ablation_band_is_the_measured_spread_and_bars_outside_it_stand_apart():
     texts = [text.get_text() for text in fig.legends[0].get_texts()]
     assert any("outside" in text for text in texts) and any("inside" in text for text in texts)
     matplotlib.pyplot.close(fig)
+
+
+def test_accuracy_bars_start_just_under_the_lowest_bar_and_say_so():
+    ax = plots.plot_accuracy_bars([record("baseline", test_accuracy=0.71), record("crop", test_accuracy=0.687)],
+                                  article={"baseline": 69.36}).axes[0]
+    bottom, top = ax.get_ylim()
+    assert bottom == 65 and 71 < top < 75, "the differences fill the panel"
+    assert "starts at 65, not 0" in ax.get_ylabel()
+    assert 65 in ax.get_yticks(), "the axis's start is numbered"
+    breaks = [line for line in ax.lines if not line.get_clip_on() and line.get_transform() == ax.transAxes]
+    assert breaks and all(x == 0 for x in breaks[0].get_xdata()), "a break mark on the y axis"
+    low = plots.plot_accuracy_bars([record("bug", test_accuracy=0.1), record("fine", test_accuracy=0.7)]).axes[0]
+    assert low.get_ylim()[0] == 0 and "starts at" not in low.get_ylabel() and not low.lines
+    matplotlib.pyplot.close("all")
