@@ -427,6 +427,16 @@ def filter_for_display(patch, scale: float):
     return np.clip(0.5 + 0.5 * np.asarray(patch, dtype=np.float64) / scale, 0.0, 1.0)
 
 
+MAT_GREY = "0.3"  # around each filter: darker than weight 0 (mid-grey), far from white, apart from black
+
+
+def mat_around(ax, height: int, width: int, margin: float = 0.3):
+    """A dark-grey mat `margin` pixels wide around a filter: one all near white stands out from the page."""
+    ax.set_facecolor(MAT_GREY)
+    ax.set_xlim(-0.5 - margin, width - 0.5 + margin)
+    ax.set_ylim(height - 0.5 + margin, -0.5 - margin)
+
+
 def plot_filters(kernel, title=None, shared_scale: bool = False):
     """The filters of a (h, w, 3, n) conv kernel as RGB images, 0 as grey, each on ±its largest |weight| (or one for all)."""
     count = kernel.shape[-1]
@@ -436,12 +446,14 @@ def plot_filters(kernel, title=None, shared_scale: bool = False):
     fig, axes = plt.subplots(1, count, figsize=(0.9 * count, 2.1), layout="constrained")
     for k, ax in enumerate(np.atleast_1d(axes)):
         ax.imshow(filter_for_display(kernel[..., k], max(scales[k], 1e-12)), interpolation="nearest")
+        mat_around(ax, *kernel.shape[:2])
         ax.set_title(f"{k + 1}\n±{scales[k]:.2g}", fontsize=8)
         ax.set_xticks([])
         ax.set_yticks([])
     scale = "the largest |weight| of all the filters" if shared_scale else "the filter's own largest |weight|"
     fig.suptitle((f"{title}\n" if title else "") + "Each colour channel on a symmetric scale: weight 0 → mid-grey, "
-                 f"−s → dark, +s → bright, with s (under each number) {scale}.", fontsize=9)
+                 f"−s → dark, +s → bright,\nwith s (under each number) {scale}. Each filter sits on a dark-grey mat.",
+                 fontsize=9)
     return fig
 
 

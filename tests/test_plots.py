@@ -512,3 +512,28 @@ def test_accuracy_bars_start_just_under_the_lowest_bar_and_say_so():
     low = plots.plot_accuracy_bars([record("bug", test_accuracy=0.1), record("fine", test_accuracy=0.7)]).axes[0]
     assert low.get_ylim()[0] == 0 and "starts at" not in low.get_ylabel() and not low.lines
     matplotlib.pyplot.close("all")
+
+
+def rendered(fig):
+    """The figure's pixels as floats in 0..1 (RGB), row 0 at the top."""
+    fig.canvas.draw()
+    return np.asarray(fig.canvas.buffer_rgba())[..., :3] / 255
+
+
+def pixel_at(fig, pixels, ax, x, y):
+    """The rendered colour at axes fraction (x, y) of `ax`."""
+    column, row = ax.transAxes.transform((x, y))
+    return pixels[int(fig.bbox.height - row), int(column)]
+
+
+def test_a_filter_all_one_sign_stands_out_from_the_page():
+    brightness = np.full((2, 2, 3, 1), 0.09)  # notebook 10's first whitening filter: one weight everywhere
+    kernel = np.concatenate([brightness, np.random.default_rng(0).normal(size=(2, 2, 3, 2))], axis=-1)
+    fig = plots.plot_filters(kernel)
+    pixels = rendered(fig)
+    ax = fig.axes[0]
+    assert pixel_at(fig, pixels, ax, 0.5, 0.5).min() > 0.9, "the filter itself: white, all weights +s"
+    around = [pixel_at(fig, pixels, ax, x, y) for x, y in ((0.5, 0.05), (0.05, 0.5), (0.95, 0.5), (0.5, 0.95))]
+    assert all(colour.max() < 0.5 for colour in around), "a dark mat sets it apart from the white page"
+    assert "mat" in fig._suptitle.get_text()
+    matplotlib.pyplot.close(fig)
