@@ -4,11 +4,13 @@ Every figure here follows the same conventions: both axes of every panel are lab
 count from 1 (the point at epoch k is measured at the end of epoch k) and have integer ticks;
 legends sit outside the panels, so they never cover a curve; figures use constrained layout (image
 grids and the confusion matrix: tight layout), which makes room for titles, labels and outside
-legends, so nothing is clipped. A run keeps one colour in every figure of a notebook (colour_of:
-given on first sight of its label, from the colour cycle, then its lighter shades, less grey). A
-loss panel's y axis fits the later epochs: a spike (often the first epoch's validation loss) is
-drawn as ▲ at the top edge, in its run's colour, with its true value written above the panel; its
-line leaves the panel at the top. Nothing is dropped. Runs whose training or validation curves
+legends, so nothing is clipped. A run keeps one colour in every figure of every notebook, and no
+two runs of one figure share one (colours.figure_colours: a fixed palette slot per run label). A
+loss panel's y axis ends at its highest ordinary point; only a true outlier, a spike (a loss over
+SPIKE_FACTOR times the panel's median and SPIKE_JUMP times its run's neighbouring epochs, often
+the first epoch's validation loss), is clipped: drawn as ▲ at the top edge, in its run's colour,
+with its true value written above the panel; its line leaves the panel at the top. Ordinary
+first-epoch losses stay on the panel. Nothing is dropped. Runs whose training or validation curves
 coincide from epoch 1 (one start, then different schedules) stay visible: the run drawn first gets a
 wider band beneath the others where they coincide, and its legend label says until which epoch.
 """
@@ -17,11 +19,11 @@ import math
 
 import matplotlib.pyplot as plt
 import numpy as np
-from matplotlib.colors import to_hex, to_rgb
-from matplotlib.ticker import MaxNLocator
+from matplotlib.ticker import MaxNLocator, MultipleLocator
 from matplotlib.transforms import offset_copy
 
 from .checks import check_images, check_labels
+from .colours import colour_of, figure_colours  # noqa: F401  (colour_of: one label's colour, outside any figure)
 from .diagnose import confidence_bins, confusion_counts
 
 # (history key, panel title, y label) in reading order: losses on top, accuracies below.
@@ -30,29 +32,10 @@ PANELS = (("loss", "training loss", "loss"), ("val_loss", "validation loss", "lo
 DROP_LABEL = "rate drop (first epoch at the new rate)"
 LOSS_KEYS = ("loss", "val_loss")
 CURVE_GROUPS = {"training": ("loss", "accuracy"), "validation": ("val_loss", "val_accuracy")}  # measured together
-SPIKE_FACTOR = 2.0  # a loss above twice the highest of any run's second half is a spike, drawn at the top edge
+SPIKE_FACTOR = 3.0  # a spike is a loss over 3 times the panel's median loss ...
+SPIKE_JUMP = 2.5  # ... and over 2.5 times each neighbouring epoch's loss of its run; it is drawn at the top edge
 NOTE_PAD = 22  # points between a panel and its title when a note on clipped spikes sits between them
 LINE_WIDTH, BAND_STEP = 1.5, 2.5  # a run's line; where later runs cover it, a band BAND_STEP wider per covering run
-COLOURS = {}  # label -> colour, for this kernel: one notebook
-
-
-def reset_colours():
-    """Forget the colours given so far (a fresh notebook, or a test)."""
-    COLOURS.clear()
-
-
-def run_palette():
-    """The colour cycle's colours, then tab20's lighter shades of them, less greys (kept for reference lines)."""
-    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"] + [to_hex(c) for c in plt.get_cmap("tab20").colors[1::2]]
-    return [c for c in colours if len(set(to_rgb(c))) > 1] or colours
-
-
-def colour_of(label):
-    """A run's colour (or a series'), by its label: the next of the palette on first sight, the same ever after."""
-    if label not in COLOURS:
-        palette = run_palette()
-        COLOURS[label] = palette[len(COLOURS) % len(palette)]  # past the palette's length, colours repeat
-    return COLOURS[label]
 
 
 def run_label(record):
@@ -89,11 +72,21 @@ def legend_outside(fig):
         legend.remove()  # long labels: try one column fewer
 
 
+def is_spike(values, index: int, typical: float) -> bool:
+    """True for a loss over SPIKE_FACTOR x the typical loss and SPIKE_JUMP x its run's neighbouring epochs."""
+    neighbours = [values[j] for j in (index - 1, index + 1) if 0 <= j < len(values) and np.isfinite(values[j])]
+    return bool(neighbours) and values[index] > max(SPIKE_FACTOR * typical, SPIKE_JUMP * max(neighbours))
+
+
 def spike_ceiling(curves) -> float:
-    """The loss above which a point is a spike: SPIKE_FACTOR times the highest value in any run's second half."""
-    late = np.concatenate([np.asarray(values, dtype=float)[len(values) // 2:] for values in curves])
-    late = late[np.isfinite(late)]
-    return SPIKE_FACTOR * late.max() if late.size else np.inf
+    """The highest loss that is not a spike (the panel's median is the typical loss): points above it are clipped."""
+    curves = [np.asarray(values, dtype=float) for values in curves]
+    every = np.concatenate(curves)
+    if not np.isfinite(every).any():
+        return np.inf
+    typical = np.median(every[np.isfinite(every)])
+    return max((value for values in curves for index, value in enumerate(values)
+                if np.isfinite(value) and not is_spike(values, index, typical)), default=np.inf)
 
 
 def short(value) -> str:
@@ -115,7 +108,7 @@ def spike_note(by_epoch) -> str:
                                           for epoch, found in by_epoch.items())
 
 
-def clip_spikes(ax, curves, labels) -> bool:
+def clip_spikes(ax, curves, labels, colours) -> bool:
     """Fit the y axis to the points below the spike ceiling; mark the rest ▲ at the top edge, values above (True if any)."""
     ceiling = spike_ceiling(curves)
     spikes = [(epoch, value, label) for values, label in zip(curves, labels)
@@ -133,7 +126,7 @@ def clip_spikes(ax, curves, labels) -> bool:
     for epoch, found in by_epoch.items():
         for i, (_, label) in enumerate(found):
             beside = offset_copy(ax.transData, fig=ax.figure, x=9 * (i - (len(found) - 1) / 2), units="points")
-            ax.plot(epoch, top, marker="^", markersize=8, color=colour_of(label), markeredgecolor="black",
+            ax.plot(epoch, top, marker="^", markersize=8, color=colours[label], markeredgecolor="black",
                     transform=beside, clip_on=False, zorder=3)
     ax.annotate(spike_note(by_epoch), (0.5, 1), xycoords="axes fraction", xytext=(0, 7), textcoords="offset points",
                 ha="center", va="bottom", fontsize="small")
@@ -181,6 +174,7 @@ def plot_history(records, title=None):
     """Four panels, one line per run: training and validation loss (top, spikes clipped), accuracy (bottom)."""
     fig, axes = plt.subplots(2, 2, figsize=(11.5, 7), layout="constrained")
     labels, noted = [run_label(record) for record in records], False
+    colours = figure_colours(labels)
     covers = {group: covered_by_later([np.column_stack([r["history"][key] for key in keys]) for r in records])
               for group, keys in CURVE_GROUPS.items()}
     legends = [coincidence_label(label, labels, {group: covers[group][i] for group in covers})
@@ -191,12 +185,12 @@ def plot_history(records, title=None):
         for values, label, legend, cover in zip(curves, labels, legends, covers[group]):
             if cover:  # a wider band beneath the runs drawn over it, where they coincide
                 epochs, runs, _, _ = cover
-                ax.plot(epochs_of(values)[:epochs], values[:epochs], color=colour_of(label),
+                ax.plot(epochs_of(values)[:epochs], values[:epochs], color=colours[label],
                         linewidth=LINE_WIDTH + BAND_STEP * runs)
-            ax.plot(epochs_of(values), values, marker=".", color=colour_of(label), linewidth=LINE_WIDTH, label=legend)
+            ax.plot(epochs_of(values), values, marker=".", color=colours[label], linewidth=LINE_WIDTH, label=legend)
         ax.set_title(name)
         label_axes(ax, "epoch", ylabel, integer_x=True)
-        if key in LOSS_KEYS and clip_spikes(ax, curves, labels):
+        if key in LOSS_KEYS and clip_spikes(ax, curves, labels, colours):
             noted = True
     if noted:  # the loss panels' titles go above the note, both at one height
         for ax in axes[0]:
@@ -236,12 +230,13 @@ def mark_rate_drops(fig, drops_after_epochs):
 def plot_learning_rates(rates_by_name: dict):
     """The learning rate in force during each epoch ({name: per-epoch rates}), log scale."""
     fig, ax = plt.subplots(figsize=(7, 3.2), layout="constrained")
+    colours = figure_colours(rates_by_name)
     for i, (name, rates) in enumerate(rates_by_name.items()):
         # where="post": epoch k's rate holds from x = k to k + 1, so the step down sits at the first
         # epoch that uses the new rate, where mark_rate_drops draws its line. Thinner lines on top
         # keep schedules that coincide visible.
         ax.step(epochs_of(rates), rates, where="post", marker="o", markersize=3,
-                linewidth=max(3.0 - 0.8 * i, 1.0), color=colour_of(name), label=name)
+                linewidth=max(3.0 - 0.8 * i, 1.0), color=colours[name], label=name)
     ax.set_yscale("log")
     label_axes(ax, "epoch", "learning rate", integer_x=True)
     legend_outside(fig)
@@ -324,6 +319,34 @@ def plot_confusion_matrix(true_labels, predicted_labels, class_names):
     return fig
 
 
+def tick_step(values) -> int:
+    """The y tick step of a percentage bar axis: 5, or 10 where the bars differ by more than 30."""
+    return 5 if max(values) - min(values) <= 30 else 10
+
+
+def axis_floor(values, step: float) -> float:
+    """Where a bar axis starts: the multiple of `step` at least 2 under the lowest value (never below 0)."""
+    return max(0.0, step * math.floor((min(values) - 2) / step))
+
+
+def mark_axis_break(ax):
+    """Two slashes across the foot of the y axis: the bars are cut off where the axis starts."""
+    ax.plot([0, 0], [0.06, 0.09], transform=ax.transAxes, marker=[(-1, -0.5), (1, 0.5)], markersize=10,
+            linestyle="none", color="black", markeredgewidth=1.2, clip_on=False)
+
+
+def start_bars_near_lowest(ax, heights):
+    """Start the y axis just under the lowest bar, leave room above the highest, and say on the axis where it starts."""
+    heights = [height for height in heights if np.isfinite(height)]
+    step = tick_step(heights)
+    bottom, top = axis_floor(heights, step), max(heights)
+    ax.set_ylim(bottom, top + 0.12 * (top - bottom))
+    ax.yaxis.set_major_locator(MultipleLocator(step))  # a tick, and its number, where the axis starts
+    if bottom > 0:
+        mark_axis_break(ax)
+        ax.set_ylabel(f"{ax.get_ylabel()}; axis starts at {bottom:g}, not 0")
+
+
 def plot_accuracy_bars(records, article=None):
     """Our test accuracy per run, beside the article's number where it gives one ({run: percent})."""
     article = article or {}
@@ -332,7 +355,7 @@ def plot_accuracy_bars(records, article=None):
     theirs = [article.get(r["run"], np.nan) for r in records]
     x = np.arange(len(records))
     fig, ax = plt.subplots(figsize=(max(6, 1.6 * len(records)), 4.2), layout="constrained")
-    bars = ax.bar(x - 0.2, ours, 0.4, color=[colour_of(label) for label in labels],
+    bars = ax.bar(x - 0.2, ours, 0.4, color=list(figure_colours(labels).values()),
                   label="ours (test), in each run's colour")
     ax.bar_label(bars, fmt="%.1f", fontsize=8)
     if article:
@@ -340,7 +363,7 @@ def plot_accuracy_bars(records, article=None):
         ax.bar_label(bars, fmt="%.1f", fontsize=8)
     ax.set_xticks(x, labels, rotation=15)
     label_axes(ax, "run", "test accuracy (%)")
-    ax.set_ylim(0, 100)
+    start_bars_near_lowest(ax, ours + theirs)
     legend_outside(fig)
     return fig
 
@@ -348,8 +371,9 @@ def plot_accuracy_bars(records, article=None):
 def plot_gradient_norms(norms_by_model: dict, title=None):
     """Gradient norm per conv layer (input to output), one line per model, log scale."""
     fig, ax = plt.subplots(figsize=(8, 3.8), layout="constrained")
+    colours = figure_colours(norms_by_model)
     for label, norms in norms_by_model.items():
-        ax.plot(range(1, len(norms) + 1), norms, marker=".", color=colour_of(label), label=label)
+        ax.plot(range(1, len(norms) + 1), norms, marker=".", color=colours[label], label=label)
     ax.set_yscale("log")
     label_axes(ax, "conv layer (1 = nearest the input)", "gradient norm", integer_x=True)
     legend_outside(fig)
@@ -368,11 +392,12 @@ def plot_depth_comparison(families: dict):
     """Final training loss, best validation and test accuracy against depth, one line per family ({name: records})."""
     fig, axes = plt.subplots(1, 3, figsize=(12, 3.9), layout="constrained")
     depths = sorted({r["config"]["depth"] for records in families.values() for r in records})
+    colours = figure_colours(families)
     for ax, (name, ylabel, measure) in zip(axes, DEPTH_PANELS):
         for family, records in families.items():
             records = sorted(records, key=lambda r: r["config"]["depth"])
             ax.plot([r["config"]["depth"] for r in records], [measure(r) for r in records], marker="o",
-                    color=colour_of(family), label=family)
+                    color=colours[family], label=family)
         ax.set_title(name)
         label_axes(ax, "depth (weight layers)", ylabel)
         ax.set_xticks(depths)  # one tick per depth present: equal depths of two families share an x
@@ -385,10 +410,11 @@ def plot_confidence(probabilities_by_run: dict, labels, bins: int = 20):
     fig, (hist_ax, rel_ax) = plt.subplots(1, 2, figsize=(11, 4.2), layout="constrained")
     edges = np.linspace(0, 1, bins + 1)
     centres = (edges[:-1] + edges[1:]) / 2
+    colours = figure_colours(probabilities_by_run)
     for name, probabilities in probabilities_by_run.items():
-        hist_ax.hist(probabilities.max(axis=1), bins=edges, alpha=0.5, color=colour_of(name), label=name)
+        hist_ax.hist(probabilities.max(axis=1), bins=edges, alpha=0.5, color=colours[name], label=name)
         _, accuracy, _ = confidence_bins(probabilities, labels, bins)
-        rel_ax.plot(centres, accuracy, marker="o", color=colour_of(name), label=name)
+        rel_ax.plot(centres, accuracy, marker="o", color=colours[name], label=name)
     rel_ax.plot([0, 1], [0, 1], color="grey", linestyle=":", label="perfectly calibrated")
     label_axes(hist_ax, "confidence (top-class probability)", "test images")
     label_axes(rel_ax, "confidence (top-class probability)", "accuracy in that bin")
@@ -401,6 +427,16 @@ def filter_for_display(patch, scale: float):
     return np.clip(0.5 + 0.5 * np.asarray(patch, dtype=np.float64) / scale, 0.0, 1.0)
 
 
+MAT_GREY = "0.3"  # around each filter: darker than weight 0 (mid-grey), far from white, apart from black
+
+
+def mat_around(ax, height: int, width: int, margin: float = 0.3):
+    """A dark-grey mat `margin` pixels wide around a filter: one all near white stands out from the page."""
+    ax.set_facecolor(MAT_GREY)
+    ax.set_xlim(-0.5 - margin, width - 0.5 + margin)
+    ax.set_ylim(height - 0.5 + margin, -0.5 - margin)
+
+
 def plot_filters(kernel, title=None, shared_scale: bool = False):
     """The filters of a (h, w, 3, n) conv kernel as RGB images, 0 as grey, each on ±its largest |weight| (or one for all)."""
     count = kernel.shape[-1]
@@ -410,12 +446,14 @@ def plot_filters(kernel, title=None, shared_scale: bool = False):
     fig, axes = plt.subplots(1, count, figsize=(0.9 * count, 2.1), layout="constrained")
     for k, ax in enumerate(np.atleast_1d(axes)):
         ax.imshow(filter_for_display(kernel[..., k], max(scales[k], 1e-12)), interpolation="nearest")
+        mat_around(ax, *kernel.shape[:2])
         ax.set_title(f"{k + 1}\n±{scales[k]:.2g}", fontsize=8)
         ax.set_xticks([])
         ax.set_yticks([])
     scale = "the largest |weight| of all the filters" if shared_scale else "the filter's own largest |weight|"
     fig.suptitle((f"{title}\n" if title else "") + "Each colour channel on a symmetric scale: weight 0 → mid-grey, "
-                 f"−s → dark, +s → bright, with s (under each number) {scale}.", fontsize=9)
+                 f"−s → dark, +s → bright,\nwith s (under each number) {scale}. Each filter sits on a dark-grey mat.",
+                 fontsize=9)
     return fig
 
 
@@ -432,18 +470,23 @@ def plot_rate_by_step(rates, steps_in_epoch: int, title=None):
 
 
 def plot_ablation(points_lost: dict, spread_points: float, title=None):
-    """Horizontal bars: test-accuracy points lost when each trick is left out, against the seed spread (shaded)."""
+    """Horizontal bars: test-accuracy points lost without each trick; the seeds' spread, a band centred on 0."""
     names = list(points_lost)
     values = [points_lost[name] for name in names]
+    half = spread_points / 2
     fig, ax = plt.subplots(figsize=(7.5, 0.45 * len(names) + 1.4), layout="constrained")
-    ax.axvspan(-spread_points, spread_points, color="grey", alpha=0.2, label=f"seed spread (±{spread_points:.2f})")
-    bars = ax.barh(range(len(names)), values, color=["C0" if v > spread_points else "C7" for v in values])
-    ax.bar_label(bars, fmt="%+.2f", fontsize=8, padding=2)
+    ax.axvspan(-half, half, color="grey", alpha=0.2,
+               label=f"seed spread: {spread_points:.2f} points, highest − lowest seed (centred on 0, their mean)")
+    for outside, colour, kind in ((True, "C0", "outside the seed spread"), (False, "C7", "inside the seed spread")):
+        rows = [row for row, value in enumerate(values) if (abs(value) > half) == outside]
+        if rows:
+            bars = ax.barh(rows, [values[row] for row in rows], color=colour, label=f"bar {kind}")
+            ax.bar_label(bars, fmt="%+.2f", fontsize=8, padding=2)
     ax.set_yticks(range(len(names)), names)
     ax.invert_yaxis()
     ax.axvline(0, color="black", linewidth=0.8)
-    room = 0.12 * (max(values + [spread_points]) - min(values + [-spread_points]))  # for the bar labels
-    ax.set_xlim(min(values + [-spread_points]) - room, max(values + [spread_points]) + room)
+    room = 0.12 * (max(values + [half]) - min(values + [-half]))  # for the bar labels
+    ax.set_xlim(min(values + [-half]) - room, max(values + [half]) + room)
     label_axes(ax, "test-accuracy points lost without it", "trick left out")
     if title:
         ax.set_title(title)

@@ -5,10 +5,13 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+import importlib  # noqa: E402
+import json  # noqa: E402
+
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from cifar_helpers import plots, schedules  # noqa: E402
+from cifar_helpers import colours, plots, schedules  # noqa: E402
 from conftest import fake_images, fake_labels  # noqa: E402
 from cifar_helpers.data import CLASS_NAMES  # noqa: E402
 
@@ -310,21 +313,71 @@ def line_colours(ax):
     return {line.get_label(): line.get_color() for line in ax.lines}
 
 
-def test_a_run_keeps_its_colour_across_figures_whatever_its_position():
-    plots.reset_colours()
-    first = line_colours(plots.plot_history([record("plain-20", 3), record("ResNet-20", 4)]).axes[0])
-    second = line_colours(plots.plot_history([record("ResNet-32", 5), record("ResNet-20", 4), record("plain-20", 3)]).axes[0])
-    norms = line_colours(plots.plot_gradient_norms({"ResNet-20": [1, 2], "plain-20": [1, 3]}).axes[0])
-    assert second["ResNet-20"] == first["ResNet-20"] == norms["ResNet-20"]
-    assert second["plain-20"] == first["plain-20"] == norms["plain-20"]
-    assert len(set(second.values())) == 3, "runs in one figure get different colours"
+def runs(labels):
+    """Records of different lengths (no two coincide), one per label."""
+    return [record(label, 3 + i) for i, label in enumerate(labels)]
+
+
+def fresh_plots():
+    """The plots module as a new notebook's kernel imports it: nothing drawn before."""
+    return importlib.reload(plots)
+
+
+def in_a_new_notebook(draw):
+    """{label: colour} of the figure `draw(plots)` makes as the first figure of a fresh kernel."""
+    return line_colours(draw(fresh_plots()).axes[0])
+
+
+def test_a_label_has_one_colour_in_every_figure_of_every_notebook():
+    notebook_05 = in_a_new_notebook(lambda p: p.plot_history(runs(f"plain-{depth}" for depth in (8, 14, 20, 32))))
+    notebook_06 = in_a_new_notebook(lambda p: p.plot_history(runs(["plain-20", "plain-32", "ResNet-20", "ResNet-32"])))
+    norms = in_a_new_notebook(lambda p: p.plot_gradient_norms({"ResNet-20": [1, 2], "plain-20": [1, 3], "new": [1]}))
+    again = in_a_new_notebook(lambda p: p.plot_history(runs(["new", "ResNet-20"])))
+    assert notebook_05["plain-20"] == notebook_06["plain-20"] == norms["plain-20"] == plots.colour_of("plain-20")
+    assert notebook_06["ResNet-20"] == norms["ResNet-20"] == again["ResNet-20"]
+    assert norms["new"] == again["new"], "a label the table lacks keeps one colour too"
     bars = plots.plot_accuracy_bars([record("ResNet-20"), record("plain-20")])
-    assert matplotlib.colors.same_color(bars.axes[0].patches[0].get_facecolor(), first["ResNet-20"])
-    plots.reset_colours()
-    assert plots.colour_of("ResNet-20") == matplotlib.pyplot.rcParams["axes.prop_cycle"].by_key()["color"][0]
-    assert "#7f7f7f" not in [plots.colour_of(str(i)) for i in range(9)], "grey is for reference lines"
-    assert len({plots.colour_of(str(i)) for i in range(18)}) == 18, "a notebook's first 18 runs get distinct colours"
+    assert matplotlib.colors.same_color(bars.axes[0].patches[0].get_facecolor(), notebook_06["ResNet-20"])
     matplotlib.pyplot.close("all")
+
+
+def test_two_labels_in_one_figure_never_share_a_colour():
+    labels = [f"run {i}" for i in range(18)]
+    first = in_a_new_notebook(lambda p: p.plot_history(runs(labels)))
+    assert len(set(first.values())) == 18, "a figure's first 18 runs get distinct colours"
+    second = line_colours(plots.plot_history(runs([labels[0], "run 18"])).axes[0])
+    assert second["run 18"] != second[labels[0]]
+    table_slot = colours.SLOTS["plain-20"]
+    stranger = next(f"x{i}" for i in range(1000) if colours.hashed_slot(f"x{i}") == table_slot)
+    crowded = line_colours(plots.plot_history(runs([stranger, "plain-20"])).axes[0])
+    assert crowded["plain-20"] == plots.colour_of("plain-20") != crowded[stranger], "the table's label keeps its colour"
+    assert not {"#7f7f7f", "#c7c7c7"} & set(colours.PALETTE), "grey is for reference lines"
+    matplotlib.pyplot.close("all")
+
+
+def test_slots_differ_between_runs_that_may_share_a_figure():
+    pairs = [("01", "baseline"), ("01", "long"), ("02", "crop"), ("03", "other"), ("03", "more"), ("03", "most")]
+    slots = colours.assign_slots(pairs, size=3, shown_with={"02": ("01",)})
+    assert slots["crop"] not in {slots["baseline"], slots["long"]}, "02 shows 01's runs: their slots differ"
+    assert [slots[label] for label in ("other", "more", "most")] == [0, 1, 2]
+    crowded = colours.assign_slots([("04", str(i)) for i in range(5)], size=3)
+    assert len(set(crowded.values())) == 3, "past the palette: slots repeat"
+
+
+def test_labels_take_slots_main_runs_first_then_long_runs_then_exercises(tmp_path):
+    for notebook, run, label, finished in [("02_x", "exercise_a", "ex", "1"), ("01_y", "base_long", "long", "2"),
+                                           ("01_y", "base", "base", "3"), ("01_y", "base_seed1", "base", "4")]:
+        path = tmp_path / "quick" / notebook / f"{run}.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps({"notebook": notebook, "run": run, "label": label, "budget": "quick",
+                                    "finished": finished}))
+    assert colours.recorded_labels(tmp_path) == [("01_y", "base"), ("01_y", "long"), ("02_x", "ex")]
+
+
+def test_the_committed_table_gives_rival_runs_different_slots(project_results):
+    for label, rivals in colours.rivals(colours.recorded_labels(project_results)).items():
+        taken = {colours.SLOTS[other] for other in rivals if other in colours.SLOTS}
+        assert label not in colours.SLOTS or colours.SLOTS[label] not in taken, label
 
 
 def diverging(run, source, after, n=8):
@@ -395,4 +448,92 @@ def test_runs_that_train_alike_but_validate_differently_are_said_and_banded_in_t
     assert texts == ["BN, no max-norm (training curves same as BN momentum 0.9 until epoch 4)", "BN momentum 0.9"]
     assert [len(ax.lines) for ax in fig.axes] == [3, 2, 3, 2]  # training loss, validation loss, training accuracy, ...
     assert len(fig.axes[0].lines[0].get_xdata()) == 4
+    matplotlib.pyplot.close(fig)
+
+
+def test_ordinary_first_epoch_losses_stay_on_the_panel():
+    curves = {"ResNet-20": [1.74, 1.19, 0.99, 0.87, 0.80, 0.74, 0.68, 0.63, 0.59, 0.57],  # notebook 06, overnight
+              "ResNet-32": [1.78, 1.20, 1.00, 0.89, 0.80, 0.73, 0.69, 0.64, 0.59, 0.57],
+              "ResNet-56": [2.11, 1.33, 1.08, 0.96, 0.88, 0.80, 0.74, 0.68, 0.63, 0.60]}
+    resnets = []
+    for label, losses in curves.items():
+        resnets.append(record(label, 10))
+        resnets[-1]["history"]["loss"] = losses
+    ax = plots.plot_history(resnets).axes[0]
+    assert not spike_markers(ax) and not ax.texts
+    assert ax.get_ylim()[1] >= 2.11, "every first-epoch loss is on the panel"
+    matplotlib.pyplot.close("all")
+
+
+def test_only_a_loss_far_above_the_typical_one_and_its_neighbours_is_clipped():
+    descent = record("long descent", 40)
+    descent["history"]["val_loss"] = list(np.geomspace(2.3, 0.02, 40))  # to near zero: ordinary, not a spike
+    slow = record("slow start", 10)
+    slow["history"]["val_loss"] = [3.9, 3.8, 3.2, 3.0] + [0.9] * 6  # high for several epochs: its own curve
+    for shown in ([descent], [slow, record("b", 10)]):
+        ax = plots.plot_history(shown).axes[1]
+        assert not spike_markers(ax) and ax.get_ylim()[1] >= max(shown[0]["history"]["val_loss"])
+    spiky_run = record("spike", 10)
+    spiky_run["history"]["val_loss"] = [7.5, 2.47, 2.8, 1.86, 1.7, 1.6, 1.55, 1.5, 1.45, 1.4]  # 06's quick ResNet-20
+    ax = plots.plot_history([spiky_run, slow]).axes[1]
+    assert [text.get_text() for text in ax.texts] == ["▲ off the scale: 7.50 at epoch 1"]
+    assert 3.9 <= ax.get_ylim()[1] < 7.5, "the axis ends over the highest ordinary point, under the spike"
+    matplotlib.pyplot.close("all")
+
+
+def band_of(ax):
+    """The ablation plot's shaded band: (its patch, left edge, right edge)."""
+    (band,) = [patch for patch in ax.patches if "seed spread" in patch.get_label()]
+    return band, band.get_x(), band.get_x() + band.get_width()
+
+
+def test_ablation_band_is_the_measured_spread_and_bars_outside_it_stand_apart():
+    fig = plots.plot_ablation({"big": 1.0, "better without": -0.3, "small": 0.1}, 0.4)
+    ax = fig.axes[0]
+    band, left, right = band_of(ax)
+    assert (left, right) == pytest.approx((-0.2, 0.2)), "the band is exactly the spread wide, centred on 0"
+    assert "0.40 points" in band.get_label() and "highest − lowest" in band.get_label()
+    colours_by_value = {bar.get_width(): bar.get_facecolor() for bar in ax.patches if bar is not band}
+    assert colours_by_value[1.0] == colours_by_value[-0.3] != colours_by_value[0.1], "outside the band, either side"
+    texts = [text.get_text() for text in fig.legends[0].get_texts()]
+    assert any("outside" in text for text in texts) and any("inside" in text for text in texts)
+    matplotlib.pyplot.close(fig)
+
+
+def test_accuracy_bars_start_just_under_the_lowest_bar_and_say_so():
+    ax = plots.plot_accuracy_bars([record("baseline", test_accuracy=0.71), record("crop", test_accuracy=0.687)],
+                                  article={"baseline": 69.36}).axes[0]
+    bottom, top = ax.get_ylim()
+    assert bottom == 65 and 71 < top < 75, "the differences fill the panel"
+    assert "starts at 65, not 0" in ax.get_ylabel()
+    assert 65 in ax.get_yticks(), "the axis's start is numbered"
+    breaks = [line for line in ax.lines if not line.get_clip_on() and line.get_transform() == ax.transAxes]
+    assert breaks and all(x == 0 for x in breaks[0].get_xdata()), "a break mark on the y axis"
+    low = plots.plot_accuracy_bars([record("bug", test_accuracy=0.1), record("fine", test_accuracy=0.7)]).axes[0]
+    assert low.get_ylim()[0] == 0 and "starts at" not in low.get_ylabel() and not low.lines
+    matplotlib.pyplot.close("all")
+
+
+def rendered(fig):
+    """The figure's pixels as floats in 0..1 (RGB), row 0 at the top."""
+    fig.canvas.draw()
+    return np.asarray(fig.canvas.buffer_rgba())[..., :3] / 255
+
+
+def pixel_at(fig, pixels, ax, x, y):
+    """The rendered colour at axes fraction (x, y) of `ax`."""
+    column, row = ax.transAxes.transform((x, y))
+    return pixels[int(fig.bbox.height - row), int(column)]
+
+
+def test_a_filter_all_one_sign_stands_out_from_the_page():
+    brightness = np.full((2, 2, 3, 1), 0.09)  # notebook 10's first whitening filter: one weight everywhere
+    kernel = np.concatenate([brightness, np.random.default_rng(0).normal(size=(2, 2, 3, 2))], axis=-1)
+    fig = plots.plot_filters(kernel)
+    pixels = rendered(fig)
+    ax = fig.axes[0]
+    assert pixel_at(fig, pixels, ax, 0.5, 0.5).min() > 0.9, "the filter itself: white, all weights +s"
+    around = [pixel_at(fig, pixels, ax, x, y) for x, y in ((0.5, 0.05), (0.05, 0.5), (0.95, 0.5), (0.5, 0.95))]
+    assert all(colour.max() < 0.5 for colour in around), "a dark mat sets it apart from the white page"
+    assert "mat" in fig._suptitle.get_text()
     matplotlib.pyplot.close(fig)

@@ -1,0 +1,112 @@
+"""One colour per run across the whole collection: a run label keeps its colour in every figure of every notebook.
+
+colour_slots.SLOTS gives each run label recorded under results/ a fixed slot of PALETTE: labels that
+may share a figure (one notebook's runs, and the runs it borrows from the notebooks in SHOWN_WITH)
+get different slots. A label not in SLOTS takes a slot from a hash of its text, the same in every
+process. Within one figure no two labels share a colour: where a label's slot is taken there (labels
+in SLOTS claim theirs first), it moves on to the next free slot. After adding runs, regenerate the
+table: `python -m cifar_helpers.colours` rewrites colour_slots.py (labels take slots in slot_order, so a
+new label can move only those after it).
+"""
+
+import json
+import zlib
+from pathlib import Path
+
+from matplotlib import colormaps
+from matplotlib.colors import to_hex, to_rgb
+
+from .colour_slots import SLOTS
+
+
+def palette_without_greys() -> tuple:
+    """tab10's colours, then tab20's lighter shades of them, less the greys (kept for reference lines): 18 colours."""
+    colours = [to_hex(c) for c in colormaps["tab10"].colors] + [to_hex(c) for c in colormaps["tab20"].colors[1::2]]
+    return tuple(c for c in colours if len(set(to_rgb(c))) > 1)
+
+
+PALETTE = palette_without_greys()
+# Notebooks whose figures also show runs of others: {notebook: the notebooks it borrows runs from}.
+SHOWN_WITH = {"02_data_augmentation": ("01_baseline_cnn",), "03_model_improvements": ("02_data_augmentation",),
+              "06_residual_networks": ("05_deeper_plain_networks",), "08_inception_ideas": ("06_residual_networks",)}
+
+
+def slot_order(record: dict) -> tuple:
+    """A record's place in the slot table: main runs, long runs, exercises; then by notebook, budget, finish time."""
+    run = record["run"]
+    tier = 2 if run.startswith("exercise") else 1 if run.endswith("_long") else 0
+    return tier, record["notebook"], record["budget"], record.get("finished", ""), run
+
+
+def recorded_labels(results) -> list:
+    """[(notebook, label)] of every budget's records under `results`, each once, in slot_order."""
+    records = sorted((json.loads(path.read_text()) for path in Path(results).glob("*/*/*.json")), key=slot_order)
+    return list(dict.fromkeys((record["notebook"], record.get("label", record["run"])) for record in records))
+
+
+def rivals(pairs, shown_with=SHOWN_WITH) -> dict:
+    """{label: the labels it may share a figure with}: its notebook's, and those of the notebooks shown with it."""
+    groups = {}
+    for notebook, label in pairs:
+        groups.setdefault(notebook, set()).add(label)
+    found = {}
+    for notebook, labels in groups.items():
+        together = labels.union(*(groups.get(other, ()) for other in shown_with.get(notebook, ())))
+        for label in together:
+            found.setdefault(label, set()).update(together - {label})
+    return found
+
+
+def assign_slots(pairs, size: int = len(PALETTE), shown_with=SHOWN_WITH) -> dict:
+    """{label: slot}: in the pairs' order, each label takes the lowest slot that none of its rivals holds."""
+    rival, slots = rivals(pairs, shown_with), {}
+    for _, label in pairs:
+        if label not in slots:
+            taken = {slots[other] for other in rival[label] if other in slots}
+            slots[label] = min(set(range(size)) - taken, default=len(slots) % size)  # more rivals than slots: reuse
+    return slots
+
+
+def hashed_slot(label: str, size: int = len(PALETTE)) -> int:
+    """The slot of a label the table lacks: from a hash of its text, the same in every process."""
+    return zlib.crc32(label.encode()) % size
+
+
+def wanted_slot(label: str) -> int:
+    """A label's own slot: the table's, else its hash's."""
+    return SLOTS.get(label, hashed_slot(label))
+
+
+def free_slot(wanted: int, taken: set) -> int:
+    """`wanted` if no label of the figure holds it, else the next free one (all taken: `wanted`)."""
+    return next((slot % len(PALETTE) for slot in range(wanted, wanted + len(PALETTE))
+                 if slot % len(PALETTE) not in taken), wanted)
+
+
+def figure_colours(labels) -> dict:
+    """{label: colour} for one figure's labels: each its own slot's, no two alike (table labels keep theirs first)."""
+    labels = list(dict.fromkeys(labels))
+    taken, slots = set(), {}
+    for label in sorted(labels, key=lambda label: label not in SLOTS):  # a stable sort: the table's labels first
+        slots[label] = free_slot(wanted_slot(label), taken)
+        taken.add(slots[label])
+    return {label: PALETTE[slots[label]] for label in labels}
+
+
+def colour_of(label: str) -> str:
+    """A run's colour (or a series'), by its label: the same in every figure, unless moved on in a crowded one."""
+    return PALETTE[wanted_slot(label)]
+
+
+def slots_module(slots: dict) -> str:
+    """The text of colour_slots.py for `slots`."""
+    lines = "".join(f"    {label!r}: {slot},\n" for label, slot in slots.items())
+    return (f'"""Generated by `python -m cifar_helpers.colours` from the labels in results/: '
+            f'{{run label: palette slot}}."""\n\nSLOTS = {{\n{lines}}}\n')
+
+
+if __name__ == "__main__":
+    from .records import committed_results_dir
+
+    Path(__file__).with_name("colour_slots.py").write_text(
+        slots_module(assign_slots(recorded_labels(committed_results_dir()))))
