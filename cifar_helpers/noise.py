@@ -53,6 +53,11 @@ def sampling_floor(accuracy: float, images: int = TEST_IMAGES) -> float:
     return math.sqrt(accuracy * (1 - accuracy) / images)
 
 
+def band(yardstick: Spread, accuracy: float) -> float:
+    """How far two accuracies near `accuracy` must differ to count: the yardstick's spread, at least the sampling floor."""
+    return max(yardstick.width, sampling_floor(accuracy))
+
+
 def accuracies(side) -> tuple:
     """The test accuracies one side of a comparison stands on: a fraction, a record, or a list (seeds) of either."""
     items = side if isinstance(side, (list, tuple)) else [side]
@@ -75,7 +80,7 @@ class Comparison:
     @property
     def width(self) -> float:
         """The band a difference must leave: the yardstick's spread, never under the test set's sampling floor."""
-        return max(self.yardstick.width, sampling_floor(float(np.mean(self.a + self.b))))
+        return band(self.yardstick, float(np.mean(self.a + self.b)))
 
     @property
     def outcome(self):

@@ -469,15 +469,15 @@ def plot_rate_by_step(rates, steps_in_epoch: int, title=None):
     return fig
 
 
-def plot_ablation(points_lost: dict, spread_points: float, title=None):
-    """Horizontal bars: test-accuracy points lost without each trick; the seeds' spread, a band centred on 0."""
+def plot_ablation(points_lost: dict, band_points: float, title=None):
+    """Horizontal bars: test-accuracy points lost without each trick; noise.band's ± band around 0, bars beyond it apart."""
     names = list(points_lost)
     values = [points_lost[name] for name in names]
-    half = spread_points / 2
+    half = band_points
     fig, ax = plt.subplots(figsize=(7.5, 0.45 * len(names) + 1.4), layout="constrained")
     ax.axvspan(-half, half, color="grey", alpha=0.2,
-               label=f"seed spread: {spread_points:.2f} points, highest − lowest seed (centred on 0, their mean)")
-    for outside, colour, kind in ((True, "C0", "outside the seed spread"), (False, "C7", "inside the seed spread")):
+               label=f"noise band: ±{band_points:.2f} points (the seeds' spread, at least the test set's sampling floor)")
+    for outside, colour, kind in ((True, "C0", "beyond the noise band"), (False, "C7", "within the noise band")):
         rows = [row for row, value in enumerate(values) if (abs(value) > half) == outside]
         if rows:
             bars = ax.barh(rows, [values[row] for row in rows], color=colour, label=f"bar {kind}")

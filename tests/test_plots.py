@@ -286,7 +286,7 @@ def test_ablation_bars_leave_room_for_every_label_and_shade_the_spread():
     assert ax.get_xlabel() and ax.get_ylabel() and [t.get_text() for t in ax.get_yticklabels()] == ["dirac", "flip", "tta"]
     left, right = ax.get_xlim()
     assert left < -0.5 - 0.5 and right > 6.6 + 0.5  # negative and positive bar labels sit inside the axes
-    assert fig.legends and "seed spread" in fig.legends[0].get_texts()[0].get_text()
+    assert fig.legends and "noise band" in fig.legends[0].get_texts()[0].get_text()
     matplotlib.pyplot.close(fig)
 
 
@@ -483,20 +483,20 @@ def test_only_a_loss_far_above_the_typical_one_and_its_neighbours_is_clipped():
 
 def band_of(ax):
     """The ablation plot's shaded band: (its patch, left edge, right edge)."""
-    (band,) = [patch for patch in ax.patches if "seed spread" in patch.get_label()]
+    (band,) = [patch for patch in ax.patches if "noise band" in patch.get_label()]
     return band, band.get_x(), band.get_x() + band.get_width()
 
 
-def test_ablation_band_is_the_measured_spread_and_bars_outside_it_stand_apart():
-    fig = plots.plot_ablation({"big": 1.0, "better without": -0.3, "small": 0.1}, 0.4)
+def test_ablation_band_is_noise_compares_band_and_bars_beyond_it_stand_apart():
+    fig = plots.plot_ablation({"big": 1.0, "better without": -0.3, "small": 0.1}, 0.2)
     ax = fig.axes[0]
     band, left, right = band_of(ax)
-    assert (left, right) == pytest.approx((-0.2, 0.2)), "the band is exactly the spread wide, centred on 0"
-    assert "0.40 points" in band.get_label() and "highest − lowest" in band.get_label()
+    assert (left, right) == pytest.approx((-0.2, 0.2)), "a loss counts beyond ±band, as noise.compare counts it"
+    assert "±0.20 points" in band.get_label() and "sampling floor" in band.get_label()
     colours_by_value = {bar.get_width(): bar.get_facecolor() for bar in ax.patches if bar is not band}
-    assert colours_by_value[1.0] == colours_by_value[-0.3] != colours_by_value[0.1], "outside the band, either side"
+    assert colours_by_value[1.0] == colours_by_value[-0.3] != colours_by_value[0.1], "beyond the band, either side"
     texts = [text.get_text() for text in fig.legends[0].get_texts()]
-    assert any("outside" in text for text in texts) and any("inside" in text for text in texts)
+    assert any("beyond" in text for text in texts) and any("within" in text for text in texts)
     matplotlib.pyplot.close(fig)
 
 
