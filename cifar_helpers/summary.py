@@ -1,5 +1,6 @@
 """The collection's summary: the article's steps beside our recorded runs, and notebook times."""
 
+import hashlib
 import json
 import re
 from pathlib import Path
@@ -215,6 +216,24 @@ def plot_steps(budgets):
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.25), fontsize="small", ncol=2)
     fig.tight_layout()
     return fig
+
+
+def steps_chart_data(budgets) -> dict:
+    """What plot_steps(budgets) draws, as plain data: the article's bars, and per budget with records the run that
+    stands for each step (None where none does) and the legend's training line."""
+    ours = {}
+    for budget in [budget for budget in budgets if load_results(budget)]:
+        rows = step_records(budget)
+        ours[budget] = {"trainings": trainings(rows),
+                        "steps": [None if row["record"] is None else
+                                  {key: row["record"][key] for key in ("run", "label", "test_accuracy", "train_size", "epochs")}
+                                  for row in rows]}
+    return {"article": [[s.name, s.family, s.article, s.article_metric] for s in ARTICLE_STEPS], "ours": ours}
+
+
+def steps_chart_digest(budgets) -> str:
+    """SHA-256 of steps_chart_data(budgets): a chart saved with another digest was drawn from other records."""
+    return hashlib.sha256(json.dumps(steps_chart_data(budgets), sort_keys=True).encode()).hexdigest()
 
 
 BESIDE = ("full", "overnight", "quick")  # the budgets whose runs a notebook shows beside its own, in this order
