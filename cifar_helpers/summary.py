@@ -258,7 +258,7 @@ def beside_table(notebook: str, other: str) -> str:
     """This notebook's runs under budget `other` as a table under a lead line, or a line saying there are none."""
     runs = notebook_runs(other, notebook)
     if not runs:
-        how = " (README: \"A GPU machine without internet\")" if other == "full" else ""
+        how = " (docs/offline-gpu.md: \"A GPU machine without internet\")" if other == "full" else ""
         return f"*No run of this notebook is recorded {WHERE[other]} yet{how}.*"
     rows = [(r["label"], training(r), f"{100 * r['test_accuracy']:.2f}%", f"{100 * max(r['history']['val_accuracy']):.2f}%",
              f"{r['wall_time_s'] / 60:.1f} min", f"{hardware(r)}, {r['backend']}") for r in runs]
