@@ -107,10 +107,14 @@ def run_command(args, folder: Path = NOTEBOOKS_DIR) -> int:
     return 0
 
 
-README = NOTEBOOKS_DIR.parent / "README.md"
-README_START, README_END = "<!-- results:start -->", "<!-- results:end -->"
+ROOT = NOTEBOOKS_DIR.parent
+README = ROOT / "README.md"
+HEADLINE = ROOT / "docs" / "headline.png"  # README's figure: the article's steps beside ours (notebook 09's chart)
+RESULTS_PAGE = ROOT / "docs" / "results.md"  # the book's page of every recorded run, one table per budget
 STEPS_START, STEPS_END = "<!-- steps:start -->", "<!-- steps:end -->"
+DIGEST_KEY = "steps-data-sha256"  # the PNG text chunk holding summary.steps_chart_digest of the data drawn
 COMMITTED_BUDGETS = ("full", "overnight", "quick")  # the budgets whose records are committed, the largest first
+GENERATED = "<!-- Generated from results/ by `python -m cifar_helpers results --readme`: do not edit by hand. -->"
 
 
 def results_markdown(budgets=COMMITTED_BUDGETS) -> str:
@@ -121,6 +125,28 @@ def results_markdown(budgets=COMMITTED_BUDGETS) -> str:
     return markdown_table(RESULT_HEADERS, result_rows([r for b in budgets for r in load_results(b)]))
 
 
+def results_page(budgets=COMMITTED_BUDGETS) -> str:
+    """The book's page of every recorded run: one table per budget (a line where a budget has none)."""
+    from .records import load_results
+    from .tables import RESULT_HEADERS, markdown_table, result_rows
+
+    lines = ["# All recorded runs", "", GENERATED, "",
+             "Every recorded run of the committed budgets, one table per budget, generated from `results/` by "
+             "`python -m cifar_helpers results --readme` (a test fails when this page and `results/` disagree; "
+             "`python -m cifar_helpers results --markdown` prints them as one table). The quick budget trains on "
+             "subsets for few epochs on 2 CPU cores with TensorFlow, on the JPEG copy of CIFAR-10: read these for "
+             "the direction of each change, not as the article's scale.", ""]
+    for budget in budgets:
+        records = load_results(budget)
+        lines += [f"## `{budget}`", ""]
+        if records:
+            rows = [row[1:] for row in result_rows(records)]  # the budget column: this section's heading
+            lines += [f"{len(records)} runs, from `results/{budget}/`.", "", markdown_table(RESULT_HEADERS[1:], rows), ""]
+        else:
+            lines += [f"No `{budget}` run is recorded yet (`results/{budget}/` holds none).", ""]
+    return "\n".join(lines)
+
+
 def steps_markdown(budgets=COMMITTED_BUDGETS) -> str:
     """The article's steps beside our best comparable runs, one column pair per budget that has records."""
     from .records import load_results
@@ -129,7 +155,32 @@ def steps_markdown(budgets=COMMITTED_BUDGETS) -> str:
     return table([b for b in budgets if load_results(b)] or list(budgets[:1]))
 
 
-def readme_with_results(text: str, table: str, start: str = README_START, end: str = README_END) -> str:
+def write_headline(path: Path, budgets=COMMITTED_BUDGETS) -> str:
+    """Save notebook 09's steps chart for `budgets` as a PNG at `path`, the digest of its data in the PNG's text."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from .summary import plot_steps, steps_chart_digest
+
+    digest = steps_chart_digest(budgets)
+    figure = plot_steps(budgets)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, dpi=120, bbox_inches="tight", metadata={DIGEST_KEY: digest})
+    plt.close(figure)
+    return digest
+
+
+def headline_digest(path: Path = HEADLINE):
+    """The data digest a saved headline PNG carries (None when it has none)."""
+    from PIL import Image
+
+    with Image.open(path) as image:
+        return image.text.get(DIGEST_KEY)
+
+
+def readme_with_results(text: str, table: str, start: str = STEPS_START, end: str = STEPS_END) -> str:
     """README text with the block between the `start` and `end` markers replaced by `table`."""
     if start not in text or end not in text:
         raise SystemExit(f"error: README.md lacks the {start} ... {end} markers")
@@ -138,16 +189,24 @@ def readme_with_results(text: str, table: str, start: str = README_START, end: s
     return f"{head}{start}\n{table}\n{end}{tail}"
 
 
+def write_generated(budgets=COMMITTED_BUDGETS) -> None:
+    """README's steps table, the headline PNG and the book's results page, each refreshed from results/."""
+    README.write_text(readme_with_results(README.read_text(), steps_markdown(budgets)))
+    write_headline(HEADLINE, budgets)
+    RESULTS_PAGE.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS_PAGE.write_text(results_page(budgets))
+
+
 def results_command(args) -> int:
-    """Print the recorded results (full, overnight and quick unless --budget says) as a table; --readme writes README's two."""
+    """Print the recorded results (full, overnight and quick unless --budget says) as a table; --readme writes the
+    generated files: README's steps table, its headline figure (docs/headline.png) and docs/results.md."""
     from .records import load_results
     from .tables import RESULT_HEADERS, result_rows, text_table
 
     budgets = [args.budget] if args.budget else list(COMMITTED_BUDGETS)
     if args.readme:
-        text = readme_with_results(README.read_text(), results_markdown(budgets))
-        README.write_text(readme_with_results(text, steps_markdown(budgets), STEPS_START, STEPS_END))
-        print(f"README.md: steps and results tables refreshed from results/{{{','.join(budgets)}}}")
+        write_generated(budgets)
+        print(f"Refreshed from results/{{{','.join(budgets)}}}: README.md's steps table, {HEADLINE}, {RESULTS_PAGE}")
         return 0
     records = [r for b in budgets for r in load_results(b)]
     if not records:
@@ -188,7 +247,7 @@ def build_parser() -> argparse.ArgumentParser:
     results = commands.add_parser("results", help="print the recorded results")
     results.add_argument("--budget", choices=BUDGETS, default=None)
     results.add_argument("--markdown", action="store_true", help="as a markdown table")
-    results.add_argument("--readme", action="store_true", help="write the steps and results tables into README.md")
+    results.add_argument("--readme", action="store_true", help="write README's steps table, docs/headline.png and docs/results.md")
     results.set_defaults(handler=results_command)
     speed = commands.add_parser("speed", help="measure training speed (images/s) per network, without and with XLA")
     speed.add_argument("only", nargs="*", help="parts of network names to measure (default: all)")

@@ -79,7 +79,7 @@ def start_jax_processes():
     if jax_process_settings() is None:
         if jax.process_count() > 1:
             raise ValueError("jax.distributed was started without KERAS_DISTRIBUTION_*: set those three variables "
-                             "instead (setup_devices starts the processes), see the README's \"More than one device\".")
+                             "instead (setup_devices starts the processes), see \"More than one device\", docs/multi-device.md.")
         return False
     if not jax.distributed.is_initialized():
         keras.distribution.initialize()  # reads the three KERAS_DISTRIBUTION_* variables

@@ -10,7 +10,7 @@ import os
 from .backend import configured_backend
 
 JAX_VARIABLES = ("KERAS_DISTRIBUTION_JOB_ADDRESSES", "KERAS_DISTRIBUTION_NUM_PROCESSES", "KERAS_DISTRIBUTION_PROCESS_ID")
-README_SECTION = "see the README's \"More than one device\" section"
+README_SECTION = "see \"More than one device\", docs/multi-device.md"
 
 
 def tf_config() -> dict:

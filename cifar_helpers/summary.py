@@ -1,5 +1,6 @@
 """The collection's summary: the article's steps beside our recorded runs, and notebook times."""
 
+import hashlib
 import json
 import re
 from pathlib import Path
@@ -217,6 +218,24 @@ def plot_steps(budgets):
     return fig
 
 
+def steps_chart_data(budgets) -> dict:
+    """What plot_steps(budgets) draws, as plain data: the article's bars, and per budget with records the run that
+    stands for each step (None where none does) and the legend's training line."""
+    ours = {}
+    for budget in [budget for budget in budgets if load_results(budget)]:
+        rows = step_records(budget)
+        ours[budget] = {"trainings": trainings(rows),
+                        "steps": [None if row["record"] is None else
+                                  {key: row["record"][key] for key in ("run", "label", "test_accuracy", "train_size", "epochs")}
+                                  for row in rows]}
+    return {"article": [[s.name, s.family, s.article, s.article_metric] for s in ARTICLE_STEPS], "ours": ours}
+
+
+def steps_chart_digest(budgets) -> str:
+    """SHA-256 of steps_chart_data(budgets): a chart saved with another digest was drawn from other records."""
+    return hashlib.sha256(json.dumps(steps_chart_data(budgets), sort_keys=True).encode()).hexdigest()
+
+
 BESIDE = ("full", "overnight", "quick")  # the budgets whose runs a notebook shows beside its own, in this order
 WHERE = {"quick": "on 2 CPU cores with the `quick` budget (training subsets, for a class on laptops)",
          "overnight": "on 2 CPU cores with the `overnight` budget (all 45,000 training images)",
@@ -239,7 +258,7 @@ def beside_table(notebook: str, other: str) -> str:
     """This notebook's runs under budget `other` as a table under a lead line, or a line saying there are none."""
     runs = notebook_runs(other, notebook)
     if not runs:
-        how = " (README: \"A GPU machine without internet\")" if other == "full" else ""
+        how = " (docs/offline-gpu.md: \"A GPU machine without internet\")" if other == "full" else ""
         return f"*No run of this notebook is recorded {WHERE[other]} yet{how}.*"
     rows = [(r["label"], training(r), f"{100 * r['test_accuracy']:.2f}%", f"{100 * max(r['history']['val_accuracy']):.2f}%",
              f"{r['wall_time_s'] / 60:.1f} min", f"{hardware(r)}, {r['backend']}") for r in runs]

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Commit the records that are new under results/ (BUDGET's, and any other budget's lying there uncommitted: README's
-# tables are generated from every file in results/, so a record left out would make the committed README disagree
-# with a clean clone), with README's generated tables refreshed from them. Run from any worktree:
+# Commit the records that are new under results/ (BUDGET's, and any other budget's lying there uncommitted: the
+# generated files are made from every file in results/, so a record left out would make them disagree with a clean
+# clone), with the generated files refreshed from them: README's steps table, its headline figure (docs/headline.png)
+# and the book's page of every run (docs/results.md). Run from any worktree:
 #   scripts/commit_records.sh overnight        (CIFAR_RESULTS_DIR: the results/ folder of the checkout to commit in)
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -14,6 +15,7 @@ git -C "$root" add -- results 2>/dev/null || exit 0
 mapfile -t staged < <(git -C "$root" diff --cached --name-only -- results)
 [ "${#staged[@]}" -gt 0 ] || exit 0
 new=$(printf '%s\n' "${staged[@]}" | xargs -n1 basename | sed 's/\.json$//' | paste -sd, -)
+generated=(README.md docs/headline.png docs/results.md)
 (cd "$root" && PYTHONPATH="$root" CIFAR_RESULTS_DIR="$root/results" "$python" -m cifar_helpers results --readme >/dev/null) \
-    && git -C "$root" add -- README.md
-git -C "$root" commit -q -m "$budget records: $new" -- "${staged[@]}" README.md && echo "$(date +%T) committed $new"
+    && git -C "$root" add -- "${generated[@]}"
+git -C "$root" commit -q -m "$budget records: $new" -- "${staged[@]}" "${generated[@]}" && echo "$(date +%T) committed $new"

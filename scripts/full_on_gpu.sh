@@ -3,7 +3,7 @@
 #
 # Usage, from the project root:   bash scripts/full_on_gpu.sh MINUTES NOTEBOOK...
 #   e.g.  bash scripts/full_on_gpu.sh 8 05 06
-# Needs beside the project (both ignored by git; see "A GPU machine without internet" in README.md):
+# Needs beside the project (both ignored by git; see "A GPU machine without internet" in docs/offline-gpu.md):
 #   .wheels/                     bash ../shared/offline-wheels/build.sh .wheels
 #   data/cifar10-jpeg.tar.xz     a copy of the CIFAR-10 archive
 # Notebooks run one by one, in the order given, into runs/<budget>/ (the committed ones stay as they

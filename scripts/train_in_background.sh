@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Train notebooks one after another under one budget, and commit each run's record as soon as it is written
-# (scripts/commit_records.sh: with README's generated tables refreshed),
+# (scripts/commit_records.sh: with the generated README table, headline figure and results page refreshed),
 # so a machine that stops loses at most the epoch in progress (the run's backup under KERAS_HOME resumes it).
 #   nohup scripts/train_in_background.sh overnight 01 02 03 > logs/train.log 2>&1 &
 #   tail -f logs/train.log; tail ~/.keras/cifar_runs/overnight/<notebook>/<run>/log.csv

@@ -8,7 +8,7 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
-from cifar_helpers import cli
+from cifar_helpers import cli, summary
 from cifar_helpers.records import write_json_atomically, results_dir
 
 
@@ -70,40 +70,111 @@ def test_results_command_prints_a_markdown_table(capsys):
 
 
 def test_readme_block_is_replaced_between_markers():
-    text = "intro\n<!-- results:start -->\nold\n<!-- results:end -->\nrest\n"
-    assert cli.readme_with_results(text, "| new |") == "intro\n<!-- results:start -->\n| new |\n<!-- results:end -->\nrest\n"
+    text = "intro\n<!-- steps:start -->\nold\n<!-- steps:end -->\nrest\n"
+    assert cli.readme_with_results(text, "| new |") == "intro\n<!-- steps:start -->\n| new |\n<!-- steps:end -->\nrest\n"
     with pytest.raises(SystemExit, match="markers"):
         cli.readme_with_results("no markers", "x")
-    steps = "a\n<!-- steps:start -->\n<!-- steps:end -->\nb"
-    assert cli.readme_with_results(steps, "| t |", cli.STEPS_START, cli.STEPS_END) == \
-        "a\n<!-- steps:start -->\n| t |\n<!-- steps:end -->\nb"
+    other = "a\n<!-- x:start -->\n<!-- x:end -->\nb"
+    assert cli.readme_with_results(other, "| t |", "<!-- x:start -->", "<!-- x:end -->") == \
+        "a\n<!-- x:start -->\n| t |\n<!-- x:end -->\nb"
 
 
-def test_readme_option_writes_the_steps_and_the_results_tables(tmp_path, monkeypatch):
-    record = {"budget": "quick", "notebook": "01_baseline_cnn", "run": "baseline", "label": "baseline",
-              "test_accuracy": 0.5, "epochs": 2, "train_size": 10, "wall_time_s": 3.0, "finished": "2026-01-01T00:00:00+00:00",
-              "history": {"val_accuracy": [0.4, 0.5]}}
-    write_json_atomically(results_dir() / "quick" / "01_baseline_cnn" / "baseline.json", record)
+QUICK_BASELINE = {"budget": "quick", "notebook": "01_baseline_cnn", "run": "baseline", "label": "baseline",
+                  "test_accuracy": 0.5, "epochs": 2, "train_size": 10, "wall_time_s": 3.0,
+                  "finished": "2026-01-01T00:00:00+00:00", "history": {"val_accuracy": [0.4, 0.5]}}
+
+
+@pytest.fixture
+def generated_files(tmp_path, monkeypatch):
+    """README, headline PNG and results page written into tmp_path, not the project."""
     readme = tmp_path / "README.md"
-    readme.write_text("<!-- steps:start -->\n<!-- steps:end -->\n<!-- results:start -->\n<!-- results:end -->\n")
+    readme.write_text("intro\n<!-- steps:start -->\n<!-- steps:end -->\nrest\n")
     monkeypatch.setattr(cli, "README", readme)
+    monkeypatch.setattr(cli, "HEADLINE", tmp_path / "docs" / "headline.png")
+    monkeypatch.setattr(cli, "RESULTS_PAGE", tmp_path / "docs" / "results.md")
+    return readme
+
+
+def test_readme_option_writes_the_steps_table_the_headline_and_the_results_page(generated_files):
+    write_json_atomically(results_dir() / "quick" / "01_baseline_cnn" / "baseline.json", QUICK_BASELINE)
     assert cli.main(["results", "--readme"]) == 0
-    text = readme.read_text()
+    text = generated_files.read_text()
+    assert text.startswith("intro\n<!-- steps:start -->\n| step |") and text.endswith("<!-- steps:end -->\nrest\n")
     assert "| 1 baseline | article's CNN, Adam 0.001 | 69.36% (test) | baseline (10 x 2) | 50.00% |" in text
     assert "ours, full" not in text, "a budget without records gets no column"
-    assert "| quick | 01_baseline_cnn | baseline | 50.00% | 2 | 10 | 3 |" in text
+    page = cli.RESULTS_PAGE.read_text()
+    assert page.startswith("# All recorded runs\n") and cli.GENERATED in page
+    assert [line for line in page.splitlines() if line.startswith("## ")] == ["## `full`", "## `overnight`", "## `quick`"]
+    assert "No `full` run is recorded yet" in page and "No `overnight` run is recorded yet" in page
+    quick = page.split("## `quick`", 1)[1]
+    assert "| notebook | run | test accuracy | epochs | train images | time (s) |" in quick
+    assert "| 01_baseline_cnn | baseline | 50.00% | 2 | 10 | 3 |" in quick
+    assert cli.headline_digest(cli.HEADLINE) == summary.steps_chart_digest(cli.COMMITTED_BUDGETS)
 
 
-def test_committed_readme_table_matches_the_recorded_results(project_results):
-    text = cli.README.read_text()
-    block = text.split(cli.README_START, 1)[1].split(cli.README_END, 1)[0].strip()
-    assert block == cli.results_markdown().strip(), "README's results table is stale: run python -m cifar_helpers results --readme"
+def test_stale_generated_files_are_told_apart_from_fresh_ones(generated_files):
+    """A new record changes the steps table, the headline's digest and the results page: the committed-file tests fail."""
+    write_json_atomically(results_dir() / "quick" / "01_baseline_cnn" / "baseline.json", QUICK_BASELINE)
+    cli.main(["results", "--readme"])
+    readme, digest, page = generated_files.read_text(), cli.headline_digest(cli.HEADLINE), cli.RESULTS_PAGE.read_text()
+    assert steps_block(readme) == cli.steps_markdown().strip() and digest == summary.steps_chart_digest(cli.COMMITTED_BUDGETS)
+    assert page == cli.results_page()
+    write_json_atomically(results_dir() / "quick" / "01_baseline_cnn" / "baseline.json", QUICK_BASELINE | {"test_accuracy": 0.6})
+    assert steps_block(readme) != cli.steps_markdown().strip()
+    assert digest != summary.steps_chart_digest(cli.COMMITTED_BUDGETS)
+    assert page != cli.results_page()
+
+
+def test_the_digest_ignores_what_the_chart_does_not_draw(generated_files):
+    """A record of a notebook outside the steps leaves the headline's digest alone (but not the results page)."""
+    write_json_atomically(results_dir() / "quick" / "01_baseline_cnn" / "baseline.json", QUICK_BASELINE)
+    digest = summary.steps_chart_digest(cli.COMMITTED_BUDGETS)
+    write_json_atomically(results_dir() / "quick" / "07_stuck_at_60_percent" / "askers_net.json",
+                          QUICK_BASELINE | {"notebook": "07_stuck_at_60_percent", "run": "askers_net"})
+    assert summary.steps_chart_digest(cli.COMMITTED_BUDGETS) == digest
+
+
+def test_a_png_without_a_digest_reads_as_none(tmp_path):
+    from PIL import Image
+
+    Image.new("RGB", (4, 4)).save(tmp_path / "plain.png")
+    assert cli.headline_digest(tmp_path / "plain.png") is None
+
+
+def steps_block(text):
+    return text.split(cli.STEPS_START, 1)[1].split(cli.STEPS_END, 1)[0].strip()
 
 
 def test_committed_readme_steps_table_matches_the_recorded_results(project_results):
-    text = cli.README.read_text()
-    block = text.split(cli.STEPS_START, 1)[1].split(cli.STEPS_END, 1)[0].strip()
-    assert block == cli.steps_markdown().strip(), "README's steps table is stale: run python -m cifar_helpers results --readme"
+    assert steps_block(cli.README.read_text()) == cli.steps_markdown().strip(), \
+        "README's steps table is stale: run python -m cifar_helpers results --readme"
+
+
+def test_committed_headline_figure_matches_the_recorded_results(project_results):
+    from PIL import Image
+
+    with Image.open(cli.HEADLINE) as image:
+        assert image.format == "PNG" and image.width > 800
+    assert cli.headline_digest() == summary.steps_chart_digest(cli.COMMITTED_BUDGETS), \
+        "docs/headline.png is stale: run python -m cifar_helpers results --readme"
+    assert "](docs/headline.png)" in cli.README.read_text(), "README shows the headline figure"
+
+
+def test_committed_results_page_matches_the_recorded_results(project_results):
+    assert cli.RESULTS_PAGE.read_text() == cli.results_page(), \
+        "docs/results.md is stale: run python -m cifar_helpers results --readme"
+
+
+def test_committed_results_page_holds_every_recorded_run(project_results):
+    """One table row per record of the committed budgets, as many as `results --markdown` prints."""
+    page = cli.RESULTS_PAGE.read_text()
+    rows = [line for line in page.splitlines() if line.startswith("| ") and not line.startswith("| notebook |")]
+    assert len(rows) == len(cli.results_markdown().splitlines()) - 2 > 100
+
+
+def test_readme_stays_short():
+    """README.md: at most 1,200 words (the reference sections live in docs/)."""
+    assert len(cli.README.read_text().split()) <= 1200
 
 
 TINY_RUN = '''

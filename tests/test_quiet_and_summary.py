@@ -186,5 +186,6 @@ def test_a_notebook_shows_its_runs_under_the_other_budgets_beside_its_own():
     assert beside_overnight.startswith("**On one GPU") and beside_overnight.endswith("\n".join(quick_table))
     assert summary.beside_markdown("06_residual_networks", "smoke").count("you should see") == 2  # CI: every budget
     assert summary.beside_markdown("05_deeper_plain_networks", "quick").startswith(
-        "*No run of this notebook is recorded on one GPU with the `full` budget yet (README")
+        "*No run of this notebook is recorded on one GPU with the `full` budget yet (docs/offline-gpu.md: "
+        "\"A GPU machine without internet\")")
     assert summary.hardware({}) == "not recorded"

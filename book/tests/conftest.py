@@ -1,6 +1,7 @@
 """Fixtures for the book's browser tests: the built site served on 127.0.0.1, and Debian's chromium for Playwright."""
 
 import os
+import re
 import sys
 import threading
 from contextlib import contextmanager
@@ -13,7 +14,9 @@ import pytest
 BOOK = Path(__file__).resolve().parents[1]
 SITE = Path(os.environ.get("BOOK_SITE", BOOK / "_build" / "html"))
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-sys.path.insert(0, str(BOOK))  # the tests import book/budget_pages.py
+sys.path.insert(0, str(BOOK))  # the tests import book/budget_pages.py and book/stage.py
+README = BOOK.parent / "README.md"
+MARKDOWN_LINK = re.compile(r"\]\(([^)\s]+)\)")  # [text](target) and ![alt](target)
 
 
 class QuietHandler(SimpleHTTPRequestHandler):
@@ -62,3 +65,11 @@ def browser_type_launch_args():
     if not os.access(CHROMIUM, os.X_OK):
         pytest.skip(f"no chromium at {CHROMIUM}: apt-get install chromium")
     return {"executable_path": CHROMIUM, "args": ["--no-sandbox"]}
+
+
+@pytest.fixture(scope="session")
+def readme_links():
+    """Every link and image target of README.md, in order: relative paths into the repository, and URLs."""
+    links = MARKDOWN_LINK.findall(README.read_text())
+    assert links, "README.md has no links"
+    return links

@@ -7,8 +7,10 @@ from pathlib import Path
 import pytest
 
 import budget_pages  # book/, put on the path by conftest.py
+import stage
 
 BOOK = Path(budget_pages.__file__).parent
+ROOT = BOOK.parent
 
 
 def test_budget_page_with_records_totals_their_time():
@@ -41,3 +43,20 @@ def test_build_fails_on_a_missing_image_or_a_broken_link(tmp_path):
                             str(tmp_path / "html")], capture_output=True, text=True)
     assert build.returncode != 0
     assert "missing.png" in build.stderr and "gone" in build.stderr, build.stderr
+
+
+def test_readme_links_lead_to_files_the_book_is_built_from(readme_links, tmp_path):
+    """Each relative link of README.md names a file of the repository (as GitHub resolves it) and of the staged book."""
+    local = [link for link in readme_links if "://" not in link]
+    assert "docs/headline.png" in local and "docs/results.md" in local
+    assert not [link for link in local if "#" in link], "no #anchors: the book has no heading anchors to match them"
+    assert [link for link in local if not (ROOT / link).is_file()] == [], "README links to a missing file"
+    stage.stage(tmp_path / "src")
+    assert [link for link in local if not (tmp_path / "src" / link).is_file()] == [], "README links outside the book"
+
+
+def test_every_reference_page_is_in_the_books_table_of_contents():
+    """docs/*.md, each a page of the book's Reference part (Sphinx -W would stop on an orphan; this names it)."""
+    index = (BOOK / "index.md").read_text()
+    reference = index.split(":caption: Reference", 1)[1].split("```", 1)[0].split()
+    assert sorted(reference) == sorted(f"docs/{path.stem}" for path in (ROOT / "docs").glob("*.md"))

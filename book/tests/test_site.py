@@ -17,9 +17,13 @@ from PIL import Image, ImageStat  # noqa: E402
 import budget_pages  # noqa: E402  (book/, put on the path by conftest.py)
 
 NOTEBOOK_PAGES = [f"notebooks/{path.stem}.html" for path in budget_pages.NOTEBOOKS]
+# The reference pages (docs/), as book/index.md's last table of contents lists them.
+REFERENCE_PAGES = [f"{name}.html" for name in
+                   (budget_pages.ROOT / "book" / "index.md").read_text().split(":caption: Reference", 1)[1]
+                   .split("```", 1)[0].split()]
 # Every page in the order previous/next walks them, starting from the introduction (index.html).
 READING_ORDER = ["index.html", *NOTEBOOK_PAGES, "notebooks/README.html", "budgets/index.html",
-                 *(f"budgets/{name}.html" for name in budget_pages.descriptions()), "running.html"]
+                 *(f"budgets/{name}.html" for name in budget_pages.descriptions()), "running.html", *REFERENCE_PAGES]
 # Each notebook page's headline figure, as the section (its id) whose first output image it is: the plot the
 # notebook's conclusion argues from (for 00, the images themselves); and the heading cells of its verdict table
 # (00 trains nothing and has none; 09's is the article's steps beside ours).
@@ -82,6 +86,25 @@ def page_problems(page, url: str) -> list:
 def test_page_loads_cleanly(page, base_url, path):
     """Every page loads with every image shown, no console error or failed request, and no link to nowhere."""
     assert page_problems(page, base_url + path) == []
+
+
+def test_readme_links_all_work_in_the_book(page, base_url, readme_links):
+    """README.md is the introduction and the running page: each of its links is there and leads somewhere, and its
+    figure is shown."""
+    hrefs, images = set(), set()
+    for path in ("index.html", "running.html"):
+        page.goto(base_url + path)
+        hrefs |= set(page.eval_on_selector_all("article a[href]", "links => links.map(a => a.href)"))
+        images |= set(page.eval_on_selector_all("article img", "images => images.filter(i => i.complete && "
+                                                "i.naturalWidth > 0).map(i => i.src.split('/').pop())"))
+    for link in readme_links:
+        if link.endswith(".png"):
+            assert Path(link).name in images, f"README's {link} is not shown in the book"
+            continue
+        target = link if "://" in link else urljoin(base_url, str(Path(link).with_suffix(".html")))
+        assert target in hrefs, f"README's link to {link} is missing from the book"
+        if target.startswith(base_url):
+            assert link_problem(target) is None, link_problem(target)
 
 
 def test_every_notebook_has_its_expectations():
