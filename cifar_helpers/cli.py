@@ -67,7 +67,8 @@ def execute_notebook(path: Path, output, progress=True):
 
     notebook = nbformat.read(path, as_version=4)
     client = NotebookClient(notebook, timeout=None, kernel_name="python3", config=kernel_config(),
-                            resources={"metadata": {"path": str(path.parent)}})
+                            resources={"metadata": {"path": str(path.parent)}},
+                            extra_arguments=["--IPKernelApp.capture_fd_output=False"])  # fd 2 (progress) -> this terminal
     cells = list(enumerate(notebook.cells))
     with client.setup_kernel():
         for index, cell in tqdm(cells, desc=path.stem, unit="cell", disable=not progress):

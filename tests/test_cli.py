@@ -211,6 +211,8 @@ def test_a_learners_run_records_beside_its_executed_notebooks_and_leaves_the_tre
         record = json.loads((runs / "results" / "quick" / "99_tiny" / "tiny.json").read_text())
         assert record["run"] == "tiny" and len(record["history"]["loss"]) == 2
         assert (runs / "99_tiny.ipynb").exists() and not (project_results / "quick" / "99_tiny").exists()
+        executed = json.dumps(nbformat.read(runs / "99_tiny.ipynb", as_version=4).cells[0].outputs)
+        assert "epoch 1/2: loss" in executed and "99_tiny tiny: epoch" not in executed, "progress: terminal only"
         assert git_status(root) == before
         progress = [line for line in capfd.readouterr().err.splitlines() if "99_tiny tiny: epoch" in line]
         assert [line.split(",")[0].strip() for line in progress] == ["99_tiny tiny: epoch 1/2", "99_tiny tiny: epoch 2/2"]
