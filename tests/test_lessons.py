@@ -139,6 +139,19 @@ def test_overnight_03_every_run_under_fits_in_ten_epochs():
         assert history["accuracy"][-1] < 0.75 and history["accuracy"][-1] < history["val_accuracy"][-1], run
 
 
+def test_overnight_04_the_first_drop_shows_and_the_schedules_at_least_match_step_3():
+    band, notebook = steps_yardstick("overnight"), "04_learning_rate_schedule"
+    constant, one_drop, two_drops, from_03 = (record(notebook, f"schedule_{i}", "overnight") for i in range(4))
+    assert one_drop["config"]["pipeline"] == {"crop": 24, "flip": True, "whiten": True}, "03's front end, kept"
+    drop_epoch = int(one_drop["config"]["drops_at_epochs"][0])  # the first epoch at the new rate is drop_epoch + 1
+    val = one_drop["history"]["val_accuracy"]
+    assert val[drop_epoch] - val[drop_epoch - 1] > band.width  # a jump on the curve, not a drift
+    assert verdict(one_drop, constant, band) is True
+    assert verdict(two_drops, one_drop, band) == WITHIN_NOISE, "the second drop: 'a little'"
+    step_3 = with_seeds(record("03_model_improvements", "LRN", "overnight"))
+    assert verdict(two_drops, step_3, band) in (True, WITHIN_NOISE) and verdict(from_03, step_3, band) in (True, WITHIN_NOISE)
+
+
 def test_overnight_05_past_14_layers_plain_nets_fit_and_test_worse_beyond_noise():
     spread = spread_of("05-06", "overnight")
     plain = {d: record("05_deeper_plain_networks", f"plain{d}", "overnight") for d in (8, 14, 20, 32)}
