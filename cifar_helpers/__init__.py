@@ -33,6 +33,7 @@ from .records import load_result, load_results, results_dir  # noqa: E402
 from .training import train_and_record, train_more_seeds  # noqa: E402
 from .diagnose import read_curves  # noqa: E402
 from .split import Split, load_split, split_validation  # noqa: E402
+from .start import start_notebook  # noqa: E402
 from . import inception, models, noise, plots, references, schedules, speedrun, summary, tables, tta, whitening  # noqa: E402
 
 __all__ = [
@@ -41,5 +42,5 @@ __all__ = [
     "budget_settings", "check_backend", "exercise_budget", "check_images", "check_labels", "data_note", "inception",
     "input_pipeline", "load_cifar10", "load_result", "load_results", "load_split", "models", "noise", "plots",
     "read_curves", "resolve_budget", "references", "results_dir", "schedules", "summary", "tables",
-    "setup_devices", "speedrun", "split_validation", "train_and_record", "train_more_seeds", "tta", "whitening",
+    "setup_devices", "speedrun", "split_validation", "start_notebook", "train_and_record", "train_more_seeds", "tta", "whitening",
 ]

@@ -8,8 +8,8 @@ DEFAULT_BUDGET = "quick"
 ENV_VAR = "CIFAR_BUDGET"
 DESCRIPTIONS = {
     "smoke": "seconds per notebook: proves the code runs (CI), numbers mean nothing",
-    "quick": "minutes per notebook on 2 CPU cores: training subsets, few epochs (a class on laptops)",
-    "overnight": "hours on 2 CPU cores: all 45,000 training images, every run under an hour",
+    "quick": "minutes per notebook on 2 CPU cores, few epochs (a class on laptops)",
+    "overnight": "hours on 2 CPU cores, every run under an hour",
     "full": "the article's scale, for one GPU",
 }
 
@@ -30,6 +30,12 @@ def resolve_budget(value=None) -> str:
     return name
 
 
+def images_phrase(row: dict) -> str:
+    """How many training images a settings row trains on, in words (train_size None: all of them)."""
+    size = row.get("train_size")
+    return "all 45,000 training images" if size is None or size >= 45_000 else f"{size:,} training images"
+
+
 def budget_settings(settings: dict, budget: str) -> SimpleNamespace:
     """Pick this budget's row from a notebook's {budget: {name: value}} table and print it."""
     missing = [name for name in BUDGETS if name not in settings]
@@ -37,7 +43,8 @@ def budget_settings(settings: dict, budget: str) -> SimpleNamespace:
         raise BudgetError(f"The settings table has no row for budget(s) {missing}; give all of {BUDGETS}.")
     budget = resolve_budget(budget)
     row = dict(settings[budget])
-    print(f"Budget: {budget} ({DESCRIPTIONS[budget]})")
+    data = f"; this notebook trains on {images_phrase(row)}" if "train_size" in row else ""
+    print(f"Budget: {budget} ({DESCRIPTIONS[budget]}){data}")
     print("Settings: " + ", ".join(f"{key}={value}" for key, value in row.items()))
     return SimpleNamespace(budget=budget, **row)
 

@@ -221,6 +221,8 @@ def speed_command(args) -> int:
     """Measure each network's training speed on this machine, without and with XLA, as a markdown table."""
     from . import speed
 
+    if args.speedrun:
+        return speedrun_speed_command(args)
     networks = speed.benchmark_networks()
     chosen = [name for name in networks if not args.only or any(part in name for part in args.only)]
     if not chosen:
@@ -230,6 +232,18 @@ def speed_command(args) -> int:
     for name in chosen:
         rows.append(speed.speed_row(name, networks[name], images, labels, batch_size=args.batch_size, steps=args.steps))
         print(f"{name}: {rows[-1]['images/s']:.0f} images/s, {rows[-1]['images/s with XLA']:.0f} with XLA", flush=True)
+    print(speed.speed_markdown(rows))
+    return 0
+
+
+def speedrun_speed_command(args) -> int:
+    """Notebook 10's net at half and full width, float32 and bf16 where the CPU has it: one sitting, one table."""
+    from . import speed
+
+    flags = speed.cpu_bf16_flags()
+    print(f"CPU: {speed.cpu_model()}, {os.cpu_count()} cores; bf16 instructions: {', '.join(flags) or 'none'}")
+    half, full = (32, 128, 128), (64, 256, 256)
+    rows = speed.speedrun_speed_rows([half, full], batch_size=args.batch_size, steps=args.steps)
     print(speed.speed_markdown(rows))
     return 0
 
@@ -254,6 +268,8 @@ def build_parser() -> argparse.ArgumentParser:
     speed.add_argument("only", nargs="*", help="parts of network names to measure (default: all)")
     speed.add_argument("--steps", type=int, default=20, help="batches per timed round")
     speed.add_argument("--batch-size", type=int, default=128)
+    speed.add_argument("--speedrun", action="store_true",
+                       help="notebook 10's net at half and full width, float32 and bf16 (where the CPU has it)")
     speed.set_defaults(handler=speed_command)
     return parser
 

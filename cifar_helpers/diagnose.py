@@ -148,6 +148,13 @@ def expected_calibration_error(probabilities, labels, bins: int = 15) -> float:
     return float(np.sum(share[used] * np.abs(accuracy[used] - confidence[used])))
 
 
+def calibration_scores(model, split, batch_size: int = 500) -> dict:
+    """The test set's expected calibration error and mean confidence (for a run's record: train_and_record's scores)."""
+    probabilities = np.asarray(model.predict(split.x_test.astype("float32"), batch_size=batch_size, verbose=0))
+    return {"test_ece": expected_calibration_error(probabilities, split.y_test),
+            "test_mean_confidence": float(probabilities.max(axis=1).mean())}
+
+
 def confusion_counts(true_labels, predicted_labels, num_classes: int) -> np.ndarray:
     """counts[i, j]: how many images of true class i were predicted as class j."""
     counts = np.zeros((num_classes, num_classes), dtype=int)

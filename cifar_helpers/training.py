@@ -186,6 +186,9 @@ def train_and_record(build_model, split, *, notebook: str, run: str, budget: str
     wanted["fingerprint"] = fingerprint(model)
     folder = run_dir(budget, notebook, run)
     recorded = recorded_run(found_result_path(budget, notebook, run), wanted, strategy)
+    if recorded is not None and not has_scores(recorded, scores):
+        print(f"training {run} anew: its record lacks the scores of {scores_name(scores)}")
+        recorded = None
     if recorded is not None:
         weights = None if several_processes(strategy) else folder / "final.weights.h5"
         reused = reuse(recorded, model, weights, needs_model)
@@ -202,6 +205,23 @@ def train_and_record(build_model, split, *, notebook: str, run: str, budget: str
     print(f"{record['label']}: test accuracy {record['test_accuracy']:.4f} "
           f"({record['epochs']} epochs on {record['train_size']} images, {record['wall_time_s']:.0f} s)")
     return record, model
+
+
+STANDARD_SCORES = ("test_accuracy", "test_loss", "test_size")  # in every record: not a scores function's
+
+
+def scores_name(scores) -> str:
+    """The name a scores function is recorded under (a callable object's: its class name)."""
+    return getattr(scores, "__name__", type(scores).__name__)
+
+
+def has_scores(record: dict, scores) -> bool:
+    """True when `record` holds what the scores function computes (a record older than the "scores" field: any extra test_ score)."""
+    if scores is None:
+        return True
+    if "scores" in record:
+        return record["scores"] == scores_name(scores)
+    return any(key.startswith("test_") and key not in STANDARD_SCORES for key in record)
 
 
 def recorded_run(path: Path, wanted: dict, placement=None):
@@ -288,6 +308,8 @@ def fit_and_test(model, split, folder: Path, wanted: dict, *, epochs: int, batch
             model.save_weights(fitted)  # before testing, which may fail; on every process: JAX saves collectively
         tested = model.evaluate(test, verbose=0, return_dict=True)
         extra = {name: float(value) for name, value in (scores(model, split) if scores else {}).items()}
+        if scores:
+            extra["scores"] = scores_name(scores)
         (folder / "epochs.json").unlink()
     wall = log.seconds()
     record = {**wanted, "test_accuracy": float(tested["accuracy"]), "test_loss": float(tested["loss"]), **extra,

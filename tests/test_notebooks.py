@@ -11,28 +11,13 @@ import pytest
 from cifar_helpers import references
 from cifar_helpers.records import load_results, results_dir
 
-ROOT = Path(__file__).resolve().parents[1]
-NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+from notebook_files import NOTEBOOKS, ROOT, cells, committed_budget
+
 PERCENT = re.compile(r"(?<![\d.])(\d{1,3}\.\d{2})%")
 POINTS = re.compile(r"([+\-−]?\d{1,2}\.\d{2}) points")
-BUDGET_LINE = re.compile(r"Budget: (\w+)")
 UNWRITTEN = re.compile(r"\b[A-Z]+_(PROSE|PLACEHOLDER)\b|written from the records after the run")  # pending placeholders
 COMMITTED = ("quick", "overnight", "full")  # the budgets whose outputs and records are committed
 BACKEND_SPECIFIC = re.compile(r"\.numpy\(\)|\btf\.|import tensorflow|GradientTape")  # calls that fail on JAX
-
-
-def cells(path, kind):
-    return [c for c in json.loads(path.read_text())["cells"] if c["cell_type"] == kind]
-
-
-def committed_budget(path):
-    """The budget printed in the notebook's stored outputs."""
-    for cell in cells(path, "code"):
-        for output in cell.get("outputs", []):
-            found = BUDGET_LINE.search("".join(output.get("text", "")))
-            if found:
-                return found.group(1)
-    return None
 
 
 def recorded_numbers(budget):
@@ -161,26 +146,40 @@ def test_time_line_adds_the_training_time_of_the_notebooks_own_runs():
     assert time_line("03_x", "quick", 24).endswith("trained in 2.5 min (its exercises' 1 more in 2.0 min)")
 
 
-def bootstrap_cell(path):
-    """The code cell that makes cifar_helpers importable: the first one after the parameters cell."""
-    code = cells(path, "code")
-    assert "parameters" in code[0].get("metadata", {}).get("tags", []), f"{path.name}: first code cell must be `parameters`"
-    return "".join(code[1]["source"])
+IMPORT_BLOCK = """try:
+    import cifar_helpers as ch  # first: it checks the Keras backend (TensorFlow is imported quietly)
+except ModuleNotFoundError:  # opened outside the project's environment (Colab: see the README): install it
+    %pip install -q -e ..
+    import cifar_helpers as ch
+"""
 
 
-def test_every_notebook_starts_with_the_same_bootstrap_cell():
-    sources = {path.name: bootstrap_cell(path) for path in NOTEBOOKS}
-    assert all('find_spec("cifar_helpers")' in s for s in sources.values()), sources
-    assert len(set(sources.values())) == 1, "the bootstrap cells differ between notebooks"
+def preamble(path):
+    """The cells before the first teaching cell: every cell between the title and the first other markdown cell."""
+    found = cells(path)
+    first_teaching = next(i for i, cell in enumerate(found) if i > 0 and cell["cell_type"] == "markdown")
+    return found[1:first_teaching]
 
 
-def test_bootstrap_cell_outside_a_checkout_says_what_to_do(tmp_path):
-    # -S: no site-packages, so the installed package is invisible, as on a fresh machine.
-    run = subprocess.run([sys.executable, "-S", "-c", bootstrap_cell(NOTEBOOKS[0])], cwd=tmp_path,
-                         capture_output=True, text=True)
-    assert run.returncode != 0
-    assert ("ModuleNotFoundError: cifar_helpers is not installed, and no project folder holds this notebook. "
-            "Run `pip install -e .` in the project folder") in run.stderr
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem[:2] for p in NOTEBOOKS])
+def test_two_code_cells_come_before_the_first_teaching_cell(path):
+    parameters, setup = preamble(path)
+    assert "parameters" in parameters.get("metadata", {}).get("tags", []), f"{path.name}: first code cell must be `parameters`"
+    source = "".join(setup["source"])
+    assert source.startswith(IMPORT_BLOCK), f"{path.name}: the setup cell starts with the shared import block"
+    printed = "".join("".join(o.get("text", "")) for o in setup.get("outputs", []))
+    assert "Budget: " in printed, f"{path.name}: the setup cell prints the budget line"
+    if "SETTINGS = {" in source:  # a notebook that trains: its budget table stays visible, the plumbing is one call
+        assert "cfg, strategy, split = ch.start_notebook(NOTEBOOK, SETTINGS, BUDGET)" in source
+        assert "Backend: " in printed and "data: {" in printed, f"{path.name}: device and data lines"
+
+
+def test_the_setup_cell_installs_the_package_from_the_checkout_when_it_is_missing():
+    from IPython.core.inputtransformer2 import TransformerManager
+
+    python = TransformerManager().transform_cell(IMPORT_BLOCK)
+    assert "get_ipython().run_line_magic('pip', 'install -q -e ..')" in python
+    assert python.index("except ModuleNotFoundError") < python.index("run_line_magic")
 
 
 def test_notebook_code_runs_on_every_backend():

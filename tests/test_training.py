@@ -207,6 +207,20 @@ def test_extra_scores_and_epoch_times_are_recorded(split):
     assert len(record["epoch_seconds"]) == 2 and sum(record["epoch_seconds"]) == pytest.approx(record["wall_time_s"], abs=0.1)
 
 
+def calibration_probe(model, data):
+    return {"test_probe": 0.5}
+
+
+def test_a_record_without_the_asked_scores_is_trained_anew(split, capsys):
+    train(split)  # recorded without scores
+    capsys.readouterr()
+    record, _ = train(split, scores=calibration_probe)
+    assert "training tiny anew: its record lacks the scores of calibration_probe" in capsys.readouterr().out
+    assert record["test_probe"] == 0.5 and record["scores"] == "calibration_probe"
+    again, _ = train(split, scores=calibration_probe)
+    assert "reused recorded run tiny" in capsys.readouterr().out and again == record
+
+
 def test_more_seeds_differ_from_the_first_run_only_in_their_seed(split):
     first, _ = train(split, config={"width": 1})
     runs = train_more_seeds(tiny_model, split, first, seeds=(1, 2))

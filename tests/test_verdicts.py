@@ -4,37 +4,19 @@ A verdict cell (tagged "verdicts") reads nothing but the records, so it can run 
 """
 
 import ast
-import json
-from pathlib import Path
 
 import pytest
 from IPython.display import Markdown
 
 import cifar_helpers as ch
+from notebook_files import NOTEBOOKS, cells, committed_budget
 
-ROOT = Path(__file__).resolve().parents[1]
-NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
-JUDGED = ("02", "03", "04", "05", "06", "07", "10")  # the notebooks whose verdict tables are computed from records alone so far
-
-
-def code_cells(path):
-    """The notebook's code cells."""
-    return [c for c in json.loads(path.read_text())["cells"] if c["cell_type"] == "code"]
+JUDGED = ("01", "02", "03", "04", "05", "06", "07", "08", "10")  # the notebooks whose verdict tables are computed from records alone so far
 
 
 def verdict_cells(path):
     """The code cells tagged "verdicts"."""
-    return [c for c in code_cells(path) if "verdicts" in c.get("metadata", {}).get("tags", [])]
-
-
-def committed_budget(path):
-    """The budget the committed outputs were executed under (its "Budget: ..." line)."""
-    for cell in code_cells(path):
-        for output in cell.get("outputs", []):
-            text = "".join(output.get("text", ""))
-            if text.startswith("Budget: "):
-                return text.split()[1]
-    raise AssertionError(f"{path.name}: no 'Budget: ...' line in its outputs")
+    return [c for c in cells(path, "code") if "verdicts" in c.get("metadata", {}).get("tags", [])]
 
 
 def run_cell(source: str, namespace: dict):

@@ -1,0 +1,24 @@
+"""Reading the committed notebooks in tests: their cells, and the budget their outputs were executed under."""
+
+import json
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+BUDGET_LINE = re.compile(r"Budget: (\w+)")
+
+
+def cells(path, kind=None):
+    """The notebook's cells of `kind` ("code", "markdown"; None: all)."""
+    return [c for c in json.loads(path.read_text())["cells"] if kind is None or c["cell_type"] == kind]
+
+
+def committed_budget(path):
+    """The budget printed in the notebook's stored outputs (its first "Budget: ..." line), else None."""
+    for cell in cells(path, "code"):
+        for output in cell.get("outputs", []):
+            found = BUDGET_LINE.search("".join(output.get("text", "")))
+            if found:
+                return found.group(1)
+    return None
