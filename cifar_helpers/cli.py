@@ -239,9 +239,10 @@ def speed_command(args) -> int:
 def speedrun_speed_command(args) -> int:
     """Notebook 10's net at half and full width, float32 and bf16 where the CPU has it: one sitting, one table."""
     from . import speed
+    from .cpu import cpu_bf16_flags, cpu_model
 
-    flags = speed.cpu_bf16_flags()
-    print(f"CPU: {speed.cpu_model()}, {os.cpu_count()} cores; bf16 instructions: {', '.join(flags) or 'none'}")
+    flags = cpu_bf16_flags()
+    print(f"CPU: {cpu_model()}, {os.cpu_count()} cores; bf16 instructions: {', '.join(flags) or 'none'}")
     half, full = (32, 128, 128), (64, 256, 256)
     rows = speed.speedrun_speed_rows([half, full], batch_size=args.batch_size, steps=args.steps)
     print(speed.speed_markdown(rows))

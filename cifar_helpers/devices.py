@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 import keras
 
+from .cpu import cpu_precision
+
 from .processes import configured_processes, jax_process_settings, tf_config_workers
 
 
@@ -113,10 +115,11 @@ def jax_placement(devices=None):
     return None, name, max(len(chosen), 1), [d.device_kind for d in gpus], capabilities
 
 
-def setup_devices(mixed_precision: bool = False, devices=None, verbose: bool = True) -> Placement:
+def setup_devices(mixed_precision: bool = False, devices=None, verbose: bool = True, cpu_bf16: bool = False) -> Placement:
     """Find the GPUs, spread training over them, set the precision, and print one line saying what it chose.
 
-    mixed_precision=True asks for mixed_bfloat16 (mixed_float16 on GPUs older than Ampere); CPUs stay float32.
+    mixed_precision=True asks for mixed_bfloat16 (mixed_float16 on GPUs older than Ampere); CPUs stay float32,
+    unless cpu_bf16=True: then a CPU with bf16 instructions (avx512_bf16, amx_bf16) trains in mixed_bfloat16.
     """
     backend = keras.backend.backend()
     processes, process_id = configured_processes(backend)
@@ -127,10 +130,13 @@ def setup_devices(mixed_precision: bool = False, devices=None, verbose: bool = T
     else:
         raise ValueError(f"setup_devices supports the tensorflow and jax backends, not {backend!r}.")
     precision = choose_precision(gpu_names, capabilities, mixed_precision)
+    note = " (mixed precision needs a GPU)" if mixed_precision and not gpu_names else ""
+    if cpu_bf16 and not gpu_names:
+        precision, why = cpu_precision()
+        note = f" ({why})"
     keras.mixed_precision.set_global_policy(precision)
     hardware = (f"{len(gpu_names)} GPU(s): {', '.join(sorted(set(gpu_names)))}" if gpu_names
                 else f"CPU only ({os.cpu_count()} cores)")
-    note = " (mixed precision needs a GPU)" if mixed_precision and not gpu_names else ""
     line = f"Backend: {backend}; devices: {hardware}; strategy: {name} x{replicas}; precision: {precision}{note}"
     line += f"; processes: {processes} (this is {process_id})" if processes > 1 else ""
     if verbose:

@@ -20,6 +20,21 @@ def test_cpu_only_machine_gets_one_replica_and_says_so(capsys):
     assert "precision: float32 (mixed precision needs a GPU)" in line and strategy.device_line == line
 
 
+@pytest.mark.parametrize("flags, policy", [("avx2 avx512_bf16", "mixed_bfloat16"), ("avx2", "float32")])
+def test_cpu_bf16_follows_the_cpu_flags_and_the_line_says_why(flags, policy, capsys, monkeypatch):
+    from cifar_helpers import cpu
+
+    monkeypatch.setattr(cpu, "cpuinfo_text", lambda path="/proc/cpuinfo": f"model name\t: test CPU\nflags\t\t: {flags}\n")
+    try:
+        placement = setup_devices(cpu_bf16=True)
+        assert keras.mixed_precision.global_policy().name == policy and placement.precision == policy
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+    line = capsys.readouterr().out.strip()
+    why = "the CPU has avx512_bf16" if policy == "mixed_bfloat16" else "the CPU lacks avx512_bf16 and amx_bf16"
+    assert f"precision: {policy} ({why}" in line
+
+
 def test_mixed_precision_is_bfloat16_where_the_gpu_has_it():
     assert choose_precision(["NVIDIA H100"], [9.0], asked=True) == "mixed_bfloat16"
     assert choose_precision(["Tesla T4"], [7.5], asked=True) == "mixed_float16"

@@ -182,6 +182,33 @@ def test_the_setup_cell_installs_the_package_from_the_checkout_when_it_is_missin
     assert python.index("except ModuleNotFoundError") < python.index("run_line_magic")
 
 
+EXERCISE = re.compile(r"^\d+\. ", re.MULTILINE)
+
+
+def is_label(markdown: str) -> bool:
+    """A one-paragraph line that names the next solution (**2.**) or introduces its code (ends with a colon)."""
+    return "\n\n" not in markdown and (markdown.startswith("**") or markdown.rstrip().endswith(":"))
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem[:2] for p in NOTEBOOKS])
+def test_exercises_ask_for_a_prediction_and_fold_their_solutions(path):
+    found = cells(path)
+    asked = " ".join(next("".join(c["source"]) for c in found if "## Try it yourself" in "".join(c["source"])).split(" "))
+    asked = re.sub(r"[ \t]*\n[ \t]+", " ", asked)  # a prompt may wrap between its lines
+    assert len(EXERCISE.findall(asked)) == asked.count("*Predict first:*") > 0, f"{path.name}: one prediction per exercise"
+    start = next(i for i, c in enumerate(found) if "".join(c["source"]).startswith("## Solutions"))
+    for cell in found[start + 1:]:
+        source = "".join(cell["source"])
+        if cell["cell_type"] == "code" and "time_line" not in source:
+            metadata = cell["metadata"]
+            assert "hide-cell" in metadata.get("tags", []) and metadata.get("jupyter", {}).get("source_hidden"), \
+                f"{path.name}: a solution's code is not folded: {source[:60]}"
+            assert metadata.get("mystnb", {}).get("code_prompt_show") == "Show solution"
+        elif cell["cell_type"] == "markdown" and not is_label(source):
+            assert source.startswith("<details><summary>Show solution</summary>") and source.endswith("</details>"), \
+                f"{path.name}: a solution's prose is not folded: {source[:60]}"
+
+
 def test_notebook_code_runs_on_every_backend():
     """Notebook code leaves backend-specific calls to the package (`.numpy()` fails on JAX arrays: keras.ops.convert_to_numpy)."""
     found = [f"{path.name}: {line.strip()}" for path in NOTEBOOKS for cell in cells(path, "code")

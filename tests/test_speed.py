@@ -3,7 +3,7 @@
 import keras
 import pytest
 
-from cifar_helpers import speed
+from cifar_helpers import cpu, speed
 from cifar_helpers.augment import input_pipeline
 from cifar_helpers.cli import main
 
@@ -59,3 +59,30 @@ def test_training_speed_feeds_one_hot_labels_to_a_label_smoothing_model():
         model = keras.Sequential([keras.Input((32, 32, 3)), keras.layers.Flatten(), keras.layers.Dense(10, activation="softmax")])
         return compile_for_classification(model, keras.optimizers.SGD(), label_smoothing=0.1)
     assert training_speed(build, images, labels, batch_size=8, steps=2, rounds=1) > 0
+
+
+ZEN4 = "processor\t: 0\nmodel name\t: AMD EPYC 9R14\nflags\t\t: fpu avx2 avx512f avx512_bf16 fma\n"
+ZEN3 = "processor\t: 0\nmodel name\t: AMD EPYC 7R13\nflags\t\t: fpu avx2 fma\n"
+
+
+def test_bf16_is_detected_from_the_cpu_flags_both_ways():
+    assert cpu.cpu_bf16_flags(ZEN4) == ["avx512_bf16"] and cpu.cpu_bf16_flags(ZEN3) == []
+    assert cpu.cpu_bf16_flags(ZEN3.replace("fma", "fma amx_bf16")) == ["amx_bf16"]
+    assert cpu.cpu_precision(ZEN4) == ("mixed_bfloat16", "the CPU has avx512_bf16")
+    assert cpu.cpu_precision(ZEN3)[0] == "float32" and "emulated" in cpu.cpu_precision(ZEN3)[1]
+    assert cpu.cpu_model(ZEN4) == "AMD EPYC 9R14" and cpu.cpu_precision("")[0] == "float32"  # no /proc: float32
+
+
+def test_the_speedrun_table_has_bf16_rows_only_on_a_cpu_with_bf16(monkeypatch):
+    timed = []
+    monkeypatch.setattr(speed, "speedrun_speed", lambda widths, policy, *args, **options: timed.append(policy) or 100.0)
+    rows = speed.speedrun_speed_rows([(8, 16, 16)], batch_size=16, steps=1, cpuinfo=ZEN3)
+    assert [row["precision"] for row in rows] == ["float32"]
+    rows = speed.speedrun_speed_rows([(8, 16, 16)], batch_size=16, steps=1, cpuinfo=ZEN4)
+    assert [row["precision"] for row in rows] == ["float32", "mixed_bfloat16"] and rows[0]["widths"] == "8/16/16"
+
+
+def test_speedrun_speed_measures_under_the_policy_and_restores_the_previous_one():
+    images, labels = speed.random_images(32)
+    assert speed.speedrun_speed((4, 8, 8), "mixed_bfloat16", images, labels, batch_size=16, steps=1, rounds=1) > 0
+    assert keras.mixed_precision.global_policy().name == "float32"

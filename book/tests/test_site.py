@@ -130,6 +130,20 @@ def test_notebook_page_shows_figure_and_verdict_and_offers_the_notebook(page, ba
     assert status == 200 and json.loads(text)["cells"]
 
 
+@pytest.mark.parametrize("stem", sorted(EXPECTED))
+def test_solutions_stay_folded_until_the_reader_opens_them(page, base_url, stem):
+    """Every solution, code or prose, sits in a closed "Show solution" fold, and a click opens it."""
+    page.goto(f"{base_url}notebooks/{stem}.html")
+    folds = page.locator("section#solutions details")
+    assert folds.count() > 0, f"{stem}: no folded solution"
+    for index in range(folds.count()):
+        fold = folds.nth(index)
+        assert fold.evaluate("fold => !fold.open"), f"{stem}: solution {index} is open before a click"
+        expect(fold.locator("summary").first).to_contain_text("Show solution")
+    folds.first.locator("summary").first.click()
+    assert folds.first.evaluate("fold => fold.open")
+
+
 def test_next_and_previous_walk_the_book_in_order(page, base_url):
     """From the introduction, "next" visits every page in order; "previous" goes back."""
     page.goto(base_url + "index.html")
