@@ -14,12 +14,19 @@ def descriptions() -> dict:
     return runpy.run_path(str(ROOT / "cifar_helpers" / "budgets.py"))["DESCRIPTIONS"]
 
 
+def without_magics(source: str) -> str:
+    """A cell's source with its IPython magics (%pip ...) replaced by `pass`, so that Python can parse it."""
+    return "\n".join(line[:len(line) - len(line.lstrip())] + "pass" if line.lstrip().startswith(("%", "!")) else line
+                     for line in source.splitlines())
+
+
 def settings_rows(notebook: Path) -> dict:
     """{budget: 'name=value, ...'} as the notebook's SETTINGS cell writes them; {} if it has none."""
     for cell in json.loads(notebook.read_text())["cells"]:
         source = "".join(cell["source"])
         if cell["cell_type"] != "code" or "SETTINGS = {" not in source:
             continue
+        source = without_magics(source)
         for node in ast.walk(ast.parse(source)):
             if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", None) == "SETTINGS":
                 return {ast.literal_eval(key): ", ".join(f"{kw.arg}={ast.get_source_segment(source, kw.value)}"
