@@ -240,10 +240,12 @@ def speedrun_speed_command(args) -> int:
     """Notebook 10's net at half and full width, float32 and bf16 where the CPU has it: one sitting, one table."""
     from . import speed
     from .cpu import cpu_bf16_flags, cpu_model
+    from .speedrun import AIRBENCH94
 
     flags = cpu_bf16_flags()
     print(f"CPU: {cpu_model()}, {os.cpu_count()} cores; bf16 instructions: {', '.join(flags) or 'none'}")
-    half, full = (32, 128, 128), (64, 256, 256)
+    full = AIRBENCH94["widths"]
+    half = tuple(width // 2 for width in full)  # notebook 10's width
     rows = speed.speedrun_speed_rows([half, full], batch_size=args.batch_size, steps=args.steps)
     print(speed.speed_markdown(rows))
     return 0

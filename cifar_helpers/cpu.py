@@ -1,5 +1,6 @@
 """What this CPU is, and whether it does bf16 arithmetic natively (Linux: /proc/cpuinfo)."""
 
+import platform
 
 BF16_FLAGS = ("avx512_bf16", "amx_bf16")  # CPU instructions that do bf16 arithmetic natively (else it is emulated)
 
@@ -15,8 +16,6 @@ def cpuinfo_text(path: str = "/proc/cpuinfo") -> str:
 
 def cpu_model(cpuinfo: str = None) -> str:
     """The CPU's model name, from /proc/cpuinfo (else what platform says)."""
-    import platform
-
     for line in (cpuinfo if cpuinfo is not None else cpuinfo_text()).splitlines():
         if line.startswith("model name"):
             return line.split(":", 1)[1].strip()

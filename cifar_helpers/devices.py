@@ -7,7 +7,6 @@ from dataclasses import dataclass
 import keras
 
 from .cpu import cpu_precision
-
 from .processes import configured_processes, jax_process_settings, tf_config_workers
 
 

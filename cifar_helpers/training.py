@@ -185,10 +185,7 @@ def train_and_record(build_model, split, *, notebook: str, run: str, budget: str
               "data_source": split.source, **backend_versions()}
     wanted["fingerprint"] = fingerprint(model)
     folder = run_dir(budget, notebook, run)
-    recorded = recorded_run(found_result_path(budget, notebook, run), wanted, strategy)
-    if recorded is not None and not has_scores(recorded, scores):
-        print(f"training {run} anew: its record lacks the scores of {scores_name(scores)}")
-        recorded = None
+    recorded = recorded_run(found_result_path(budget, notebook, run), wanted, strategy, scores)
     if recorded is not None:
         weights = None if several_processes(strategy) else folder / "final.weights.h5"
         reused = reuse(recorded, model, weights, needs_model)
@@ -224,8 +221,9 @@ def has_scores(record: dict, scores) -> bool:
     return any(key.startswith("test_") and key not in STANDARD_SCORES for key in record)
 
 
-def recorded_run(path: Path, wanted: dict, placement=None):
-    """The record at `path` when it can stand in for training `wanted`, else None (saying why, if one was there).
+def recorded_run(path: Path, wanted: dict, placement=None, scores=None):
+    """The record at `path` when it can stand in for training `wanted` (and holds the `scores` asked), else None
+    (saying why, if one was there).
 
     A record made before fingerprints existed gets this build's fingerprint, written back when this process
     writes records there (the notebook re-executed with unchanged code).
@@ -236,6 +234,9 @@ def recorded_run(path: Path, wanted: dict, placement=None):
     changed = differences(record, wanted)
     if changed:
         print(f"training {record['run']} anew: its record was made with other settings: {'; '.join(changed)}")
+        return None
+    if not has_scores(record, scores):
+        print(f"training {record['run']} anew: its record lacks the scores of {scores_name(scores)}")
         return None
     if "fingerprint" not in record and getattr(placement, "writes_files", True) and path.is_relative_to(results_dir()):
         record = {**record, "fingerprint": wanted["fingerprint"]}

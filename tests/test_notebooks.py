@@ -1,10 +1,7 @@
-"""Committed notebooks: prose numbers are recorded or cited, workshop times match, one bootstrap first cell."""
+"""Committed notebooks: prose numbers are recorded or cited, workshop times match, one setup cell, folded solutions."""
 
 import json
 import re
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
@@ -193,7 +190,7 @@ def is_label(markdown: str) -> bool:
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem[:2] for p in NOTEBOOKS])
 def test_exercises_ask_for_a_prediction_and_fold_their_solutions(path):
     found = cells(path)
-    asked = " ".join(next("".join(c["source"]) for c in found if "## Try it yourself" in "".join(c["source"])).split(" "))
+    asked = next("".join(c["source"]) for c in found if "## Try it yourself" in "".join(c["source"]))
     asked = re.sub(r"[ \t]*\n[ \t]+", " ", asked)  # a prompt may wrap between its lines
     assert len(EXERCISE.findall(asked)) == asked.count("*Predict first:*") > 0, f"{path.name}: one prediction per exercise"
     start = next(i for i, c in enumerate(found) if "".join(c["source"]).startswith("## Solutions"))
