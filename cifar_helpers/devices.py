@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import keras
 
 from .cpu import cpu_precision
+from .resume import heartbeat_seconds
 from .processes import configured_processes, jax_process_settings, tf_config_workers
 
 
@@ -82,8 +83,11 @@ def start_jax_processes():
             raise ValueError("jax.distributed was started without KERAS_DISTRIBUTION_*: set those three variables "
                              "instead (setup_devices starts the processes), see \"More than one device\", docs/multi-device.md.")
         return False
-    if not jax.distributed.is_initialized():
-        keras.distribution.initialize()  # reads the three KERAS_DISTRIBUTION_* variables
+    if not jax.distributed.is_initialized():  # keras.distribution.initialize's own start, with a bounded heartbeat
+        addresses, count, index = jax_process_settings()
+        jax.distributed.initialize(coordinator_address=addresses.split(",")[0], num_processes=count, process_id=index,
+                                   heartbeat_timeout_seconds=heartbeat_seconds(),
+                                   shutdown_timeout_seconds=heartbeat_seconds())
     return jax.process_count() > 1
 
 

@@ -21,12 +21,14 @@ class ArrayBatches(keras.utils.PyDataset):
     """
 
     def __init__(self, images, labels, batch_size: int, shuffle: bool = False, seed: int = 0,
-                 process_id: int = 0, processes: int = 1):
+                 process_id: int = 0, processes: int = 1, first_epoch: int = 0):
         super().__init__()
         self.images, self.labels, self.batch_size, self.shuffle = images, labels, batch_size, shuffle
         self.process_id, self.processes = process_id, processes
         self.rng = np.random.default_rng(seed)
         self.order = self.rng.permutation(len(images)) if shuffle else np.arange(len(images))
+        for _ in range(first_epoch):  # a resumed run: the orders the finished epochs used, drawn and passed over
+            self.on_epoch_end()
 
     def __len__(self):
         if self.processes > 1:
@@ -44,10 +46,12 @@ class ArrayBatches(keras.utils.PyDataset):
             self.order = self.rng.permutation(len(self.images))
 
 
-def tensorflow_batches(images, labels, batch_size: int, shuffle: bool, seed: int, drop_remainder: bool = False):
+def tensorflow_batches(images, labels, batch_size: int, shuffle: bool, seed: int, drop_remainder: bool = False,
+                       first_epoch: int = 0):
     """The same batches as a prefetched tf.data pipeline (TensorFlow only: faster on CPU cores).
 
     drop_remainder leaves out the last partial batch (several workers: tf.distribute shards the global batches).
+    first_epoch: a resumed run starts with the order of that epoch (each new iterator reshuffles).
     """
     import tensorflow as tf
 
@@ -56,7 +60,10 @@ def tensorflow_batches(images, labels, batch_size: int, shuffle: bool, seed: int
         dataset = dataset.shuffle(len(images), seed=seed, reshuffle_each_iteration=True)
     to_float = lambda x, y: (tf.cast(x, tf.float32), y)  # noqa: E731
     batches = dataset.batch(batch_size, drop_remainder=drop_remainder)
-    return batches.map(to_float, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
+    batches = batches.map(to_float, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
+    for _ in range(2 * first_epoch if shuffle else 0):  # Keras' TensorFlow fit opens it twice an epoch (tested)
+        iter(batches)
+    return batches
 
 
 def check_global_batch(batch_size: int, replicas: int) -> None:
@@ -81,13 +88,14 @@ def evaluation_batch_size(count: int, batch_size: int, placement=None) -> int:
 
 
 def make_batches(images, labels, batch_size: int, shuffle: bool = False, seed: int = 0, num_classes=None,
-                 placement=None):
+                 placement=None, first_epoch: int = 0):
     """Checked, batched (float32 pixels 0..255, labels) for fit/evaluate; one-hot labels when num_classes is given.
 
     On TensorFlow a tf.data pipeline (it overlaps batching with training on a CPU, and keeps the
     committed TensorFlow runs reproducible); on other backends a keras.utils.PyDataset.
     placement (setup_devices' answer) with several processes: batch_size is the global batch, every
     process gets its share, and the last partial batch is left out so that all take the same steps.
+    first_epoch: a resumed run's first epoch (0-based), whose shuffled order it starts with.
     """
     images = check_images(images)
     labels = check_labels(labels, len(images))
@@ -96,5 +104,6 @@ def make_batches(images, labels, batch_size: int, shuffle: bool = False, seed: i
     if processes > 1:
         check_global_batch(batch_size, placement.replicas)
     if keras.backend.backend() == "tensorflow":
-        return tensorflow_batches(images, labels, batch_size, shuffle, seed, drop_remainder=processes > 1)
-    return ArrayBatches(images, labels, batch_size, shuffle, seed, getattr(placement, "process_id", 0), processes)
+        return tensorflow_batches(images, labels, batch_size, shuffle, seed, processes > 1, first_epoch)
+    return ArrayBatches(images, labels, batch_size, shuffle, seed, getattr(placement, "process_id", 0), processes,
+                        first_epoch)

@@ -7,7 +7,6 @@ import math
 import os
 import shutil
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -18,6 +17,8 @@ from .checks import warn_if_unscaled
 from .data import cache_dir
 from .feed import evaluation_batch_size, make_batches
 from .fingerprint import fingerprint
+from .resume import (LostProcessError, agree_on_resume, backed_up_epoch, backup_callback, leave_before_jax_shutdown,
+                     lost_process_message)
 from .records import differences, retrain_requested, found_result_path, result_path, results_dir, write_json_atomically
 
 PROGRESS_VAR = "CIFAR_PROGRESS"  # set by `python -m cifar_helpers run`: one line per epoch on its terminal
@@ -52,6 +53,12 @@ class EpochLog(keras.callbacks.Callback):
         seconds = time.perf_counter() - self.started
         self.entries = self.entries[:epoch] + [{"logs": {k: float(v) for k, v in (logs or {}).items()}, "seconds": seconds}]
         write_json_atomically(self.path, self.entries)
+
+    def keep(self, epochs: int) -> None:
+        """Forget the epochs after the first `epochs` (a resume from an earlier epoch than this process logged)."""
+        if len(self.entries) > epochs:
+            self.entries = self.entries[:epochs]
+            write_json_atomically(self.path, self.entries)
 
     def history(self) -> dict:
         """{metric: [value per epoch]} over every epoch logged, across sittings."""
@@ -260,53 +267,72 @@ def train_more_seeds(build_model, split, first: dict, *, seeds=(1, 2), strategy=
         for seed in seeds]
 
 
+def process_folder(folder: Path, placement=None) -> Path:
+    """This process's run folder: process 0 the run's own, another a sibling on its machine (<run>.process<N>)."""
+    index = getattr(placement, "process_id", 0)
+    return folder if index == 0 else folder.with_name(f"{folder.name}.process{index}")
+
+
 @contextlib.contextmanager
 def run_folder(folder: Path, wanted: dict, placement=None):
-    """Where fit keeps its backup, epoch log and final weights; other processes than 0 get a private scratch folder.
+    """Where this process keeps its backup and epoch log while it fits, and process 0 the final weights.
 
-    A backup of other settings is removed first (never resumed from), and so is any backup of a run over
-    several processes: those start over (all processes would have to resume the same epoch together).
+    A backup of other settings is removed first (never resumed from). Another process than 0 removes its
+    folder when the run is done (an interrupted one keeps it, to resume from).
     """
-    if not getattr(placement, "writes_files", True):
-        with tempfile.TemporaryDirectory(prefix="cifar_run_") as scratch:
-            yield Path(scratch)
-        return
+    folder = process_folder(folder, placement)
     stamp = folder / "settings.json"
     stale = not stamp.exists() or json.loads(stamp.read_text()) != json.loads(json.dumps(wanted))
-    if folder.exists() and (stale or several_processes(placement)):
+    if folder.exists() and stale:
         shutil.rmtree(folder)
     folder.mkdir(parents=True, exist_ok=True)
     write_json_atomically(stamp, wanted)
     yield folder
+    if not getattr(placement, "writes_files", True):
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def lost_process_guard(placement, folder: Path, epochs: int):
+    """With several processes, turn the engine's error for a lost process into LostProcessError's one clear line."""
+    try:
+        yield
+    except Exception as error:  # the engines raise their own types (XlaRuntimeError, tf.errors.*): judge by count
+        if not several_processes(placement):
+            raise
+        message = lost_process_message(error, placement, backed_up_epoch(folder), epochs)
+        if keras.backend.backend() == "jax":
+            leave_before_jax_shutdown(message)
+        raise LostProcessError(message) from error
 
 
 def fit_and_test(model, split, folder: Path, wanted: dict, *, epochs: int, batch_size: int, seed: int, callbacks,
                  scores=None, placement=None):
     """Fit with a per-epoch backup (resuming one left by an interrupted sitting), test, keep the final weights.
 
-    placement (setup_devices' answer) with several processes: each feeds its share of the global batch,
-    there is no backup to resume from, and only process 0's weights are kept.
+    placement (setup_devices' answer) with several processes: each feeds its share of the global batch and
+    keeps its own backup; they resume together from the last epoch all of them finished (resume.py).
     """
     num_classes = len(split.class_names) if wants_one_hot(model) else None
     feed = {"num_classes": num_classes, "placement": placement}
-    train = make_batches(*split.train, batch_size, shuffle=True, seed=seed, **feed)
-    val = make_batches(*split.val, evaluation_batch_size(len(split.y_val), batch_size, placement), **feed)
-    test = make_batches(*split.test, evaluation_batch_size(len(split.y_test), batch_size, placement), **feed)
-    with run_folder(folder, wanted, placement) as folder:
+    with run_folder(folder, wanted, placement) as folder, lost_process_guard(placement, folder, epochs):
         log, fitted = EpochLog(folder / "epochs.json"), folder / "final.weights.h5"
-        if len(log.entries) == epochs and fitted.exists():  # fitted in a sitting that failed while testing
+        if len(log.entries) == epochs and fitted.exists() and not several_processes(placement):
             print(f"the fit finished in an earlier sitting ({epochs} epochs); testing its saved weights")
             model.optimizer.build(model.trainable_variables)
             model.load_weights(fitted)
         else:
-            if log.entries:
-                print(f"resuming from epoch {len(log.entries)} of {epochs} (a previous sitting was interrupted)")
-            backup = [] if several_processes(placement) else [
-                keras.callbacks.BackupAndRestore(str(folder / "backup"), delete_checkpoint=True)]
+            resumed = agree_on_resume(folder, placement)
+            log.keep(resumed)
+            if resumed:
+                print(f"resuming from epoch {resumed} of {epochs} (a previous sitting was interrupted)")
+            train = make_batches(*split.train, batch_size, shuffle=True, seed=seed, first_epoch=resumed, **feed)
+            val = make_batches(*split.val, evaluation_batch_size(len(split.y_val), batch_size, placement), **feed)
             progress = keras.callbacks.CSVLogger(str(folder / "log.csv"), append=True)  # one line per epoch: `tail` it
             model.fit(train, validation_data=val, epochs=epochs, verbose=0, shuffle=False,
-                      callbacks=[*backup, log, progress, EpochLines(epochs), *callbacks])  # batches reshuffle each epoch
+                      callbacks=[backup_callback(folder), log, progress, EpochLines(epochs), *callbacks])
             model.save_weights(fitted)  # before testing, which may fail; on every process: JAX saves collectively
+        test = make_batches(*split.test, evaluation_batch_size(len(split.y_test), batch_size, placement), **feed)
         tested = model.evaluate(test, verbose=0, return_dict=True)
         extra = {name: float(value) for name, value in (scores(model, split) if scores else {}).items()}
         if scores:

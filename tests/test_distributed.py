@@ -3,14 +3,19 @@
 JAX: keras.distribution (KERAS_DISTRIBUTION_*). TensorFlow: MultiWorkerMirroredStrategy (TF_CONFIG), mended
 for keras-team/keras#20585 in cifar_helpers/tf_multiworker.py. Both processes must end with the same weights,
 those of one process trained on the same global batches (started at the same time), and leave one record.
+A pair that loses a process after epoch 2 stops with one clear line, and started again ends where an
+uninterrupted pair does.
 """
 
 import json
 import os
+import re
+import signal
 import socket
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import keras
@@ -23,7 +28,10 @@ from cifar_helpers.processes import JAX_VARIABLES, configured_processes, this_pr
 PROJECT = Path(__file__).resolve().parents[1]
 WORKER = Path(__file__).with_name("distributed_worker.py")
 TOLERANCE = 1e-5  # largest |difference| allowed between a process's weights and the one-process run's
-DEADLINE_S = 85  # all three processes together, start-up included
+RESUME_TOLERANCE = 1e-6  # between a resumed two-process run and an uninterrupted one (the same batches, in order)
+EPOCHS, KILL_AFTER = 4, 2  # process 1 of the cut pair is killed once epoch 2 of 4 is backed up
+LOST_BOUND_S = 40  # from the kill to the survivor's exit (JAX's heartbeat: resume.HEARTBEAT_S)
+DEADLINE_S = 150  # all processes of one launch together, start-up included
 
 
 def free_ports(count: int) -> list:
@@ -58,35 +66,59 @@ def cluster_environments(backend: str, tmp_path: Path, count: int) -> list:
             for index in range(count)]
 
 
-def start_processes(backend: str, tmp_path: Path, count: int) -> list:
-    """Start `count` processes training together; return [(process, its weights file)]."""
+def start_processes(backend: str, tmp_path: Path, count: int, epochs: int = EPOCHS, kill_after=None) -> list:
+    """Start `count` processes training together (process 1 killed after epoch `kill_after`); return [Started]."""
     tmp_path.mkdir(parents=True, exist_ok=True)
-    return [(subprocess.Popen([sys.executable, str(WORKER), str(tmp_path / f"weights{index}.npz")], env=env,
-                              cwd=tmp_path, text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT),
-             tmp_path / f"weights{index}.npz")
-            for index, env in enumerate(cluster_environments(backend, tmp_path, count))]
+    started = []
+    for index, env in enumerate(cluster_environments(backend, tmp_path, count)):
+        out, log = tmp_path / f"weights{index}.npz", tmp_path / f"log{index}.txt"
+        kill = [str(kill_after)] if kill_after and index == 1 else []
+        process = subprocess.Popen([sys.executable, str(WORKER), str(out), str(epochs), *kill], env=env, cwd=tmp_path,
+                                   stdout=log.open("w"), stderr=subprocess.STDOUT)
+        started.append(Started(process, out, log))
+    return started
+
+
+@dataclass
+class Started:
+    """One started process, its weights file and its log; `ended`: when it was seen to exit (time.time)."""
+    process: subprocess.Popen
+    weights: Path
+    log: Path
+    ended: float = 0.0
+
+    def text(self) -> str:
+        return self.log.read_text(errors="replace")
+
+
+def wait_for(started: list, deadline_s: float = DEADLINE_S) -> list:
+    """Wait for every process, noting when each exits; kill them all and fail past the deadline. Returns their logs."""
+    deadline = time.monotonic() + deadline_s
+    while any(one.process.poll() is None for one in started):
+        if time.monotonic() > deadline:
+            for one in started:
+                one.process.kill()
+            pytest.fail("the processes ran past the deadline:\n" + "\n---\n".join(one.text()[-2000:] for one in started))
+        for one in started:
+            if not one.ended and one.process.poll() is not None:
+                one.ended = time.time()
+        time.sleep(0.1)
+    for one in started:
+        one.ended = one.ended or time.time()
+    return [one.text() for one in started]
 
 
 def finish(started: list) -> list:
-    """Wait for every process (DEADLINE_S from now at most); return their logs, failing with them on an error."""
-    deadline = time.monotonic() + DEADLINE_S
-    logs = []
-    try:
-        for process, _ in started:
-            logs.append(process.communicate(timeout=max(deadline - time.monotonic(), 1))[0])
-    except subprocess.TimeoutExpired:
-        for process, _ in started:
-            process.kill()
-        pytest.fail("the processes ran past the deadline:\n" + "\n---\n".join(
-            (process.communicate()[0] or "")[-2000:] for process, _ in started))
-    for index, ((process, _), log) in enumerate(zip(started, logs)):
-        assert process.returncode == 0, f"process {index} failed:\n{log[-3000:]}"
+    """wait_for every process, failing with its log unless every one exits 0."""
+    logs = wait_for(started)
+    for index, (one, log) in enumerate(zip(started, logs)):
+        assert one.process.returncode == 0, f"process {index} failed:\n{log[-3000:]}"
     return logs
 
 
 def weights(started: list) -> list:
     """Each process's final weights, as saved by distributed_worker."""
-    return [list(np.load(out).values()) for _, out in started]
+    return [list(np.load(one.weights).values()) for one in started]
 
 
 def largest_difference(first: list, second: list) -> float:
@@ -94,23 +126,55 @@ def largest_difference(first: list, second: list) -> float:
     return max(float(np.max(np.abs(a - b))) for a, b in zip(first, second))
 
 
-def test_two_processes_train_like_one_on_the_global_batch(tmp_path, capsys):
+def files_under(folder: Path) -> list:
+    """Every file under `folder`, relative to it."""
+    return sorted(str(path.relative_to(folder)) for path in folder.rglob("*") if path.is_file())
+
+
+def test_two_processes_train_like_one_and_resume_after_losing_one(tmp_path, capsys):
     backend = keras.backend.backend()
     started_at = time.monotonic()
     pair, alone = start_processes(backend, tmp_path / "pair", 2), start_processes(backend, tmp_path / "alone", 1)
+    cut = start_processes(backend, tmp_path / "cut", 2, kill_after=KILL_AFTER)
     logs = finish(pair + alone)
-    seconds = time.monotonic() - started_at
+    survivor_log, _ = wait_for(cut)
+    survivor, lost = cut
     (first, second), (reference,) = weights(pair), weights(alone)
     apart, off = largest_difference(first, second), largest_difference(first, reference)
-    with capsys.disabled():
-        print(f"\n{backend}: 2 processes + 1 alone in {seconds:.0f} s; |process 0 - process 1| <= {apart:.2e}; "
-              f"|process 0 - one process| <= {off:.2e}")
     assert "processes: 2 (this is 0)" in logs[0] and "processes: 2 (this is 1)" in logs[1], logs[0][-2000:]
     assert all(np.array_equal(a, b) for a, b in zip(first, second))
     assert off <= TOLERANCE
     records = list((tmp_path / "pair" / "results").rglob("*.json"))
     assert len(records) == 1 and "processes: 2 (this is 0)" in json.loads(records[0].read_text())["device"]
-    assert seconds < DEADLINE_S + 5
+
+    # The lost process: the survivor stops within the bound, its last line says who and how to go on, nothing written.
+    assert lost.process.returncode == -signal.SIGKILL and survivor.process.returncode == 1, survivor_log[-3000:]
+    to_error = survivor.ended - float(re.search(r"killing this process after epoch \d+ at ([\d.]+)", lost.text())[1])
+    last_line = survivor_log.strip().splitlines()[-1]
+    assert last_line.endswith(f"process 1 of 2 was lost (this is process 0); nothing was recorded. Start every "
+                              f"process again with the same command and environment: the run resumes from epoch "
+                              f"{KILL_AFTER} of {EPOCHS}, the last one every process finished."), survivor_log[-3000:]
+    assert to_error <= LOST_BOUND_S
+    assert not (tmp_path / "cut" / "results").exists() or not files_under(tmp_path / "cut" / "results")
+    kept = files_under(tmp_path / "cut" / "keras")
+    assert not [name for name in kept if name.endswith(("final.weights.h5", ".tmp"))], kept
+
+    # Both started again with the same command: the run goes on from epoch 2 and ends as the uninterrupted pair did.
+    again = start_processes(backend, tmp_path / "cut", 2)
+    resumed_logs = finish(again)
+    resumed = weights(again)
+    assert all(f"resuming from epoch {KILL_AFTER} of {EPOCHS}" in log for log in resumed_logs), resumed_logs[0][-2000:]
+    record = json.loads(next((tmp_path / "cut" / "results").rglob("*.json")).read_text())
+    assert len(record["history"]["loss"]) == EPOCHS and len(record["epoch_seconds"]) == EPOCHS
+    assert largest_difference(resumed[0], first) <= RESUME_TOLERANCE
+    assert all(np.array_equal(a, b) for a, b in zip(*resumed))
+    assert files_under(tmp_path / "cut" / "keras" / "cifar_runs") == [  # the backups gone, process 1's folder too
+        f"smoke/99_distributed/tiny/{name}" for name in ("final.weights.h5", "log.csv", "settings.json")]
+    with capsys.disabled():
+        print(f"\n{backend}: 2 processes + 1 alone + 2 cut, {time.monotonic() - started_at:.0f} s in all; "
+              f"|process 0 - process 1| <= {apart:.2e}; |process 0 - one process| <= {off:.2e}; "
+              f"kill to clear error {to_error:.1f} s; |resumed - uninterrupted| <= "
+              f"{largest_difference(resumed[0], first):.2e}")
 
 
 def test_process_numbers_come_from_the_backends_own_variables(monkeypatch):

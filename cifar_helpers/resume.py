@@ -1,0 +1,123 @@
+"""Resume a run of several processes from the last epoch all of them finished; say clearly when one is lost.
+
+Every process keeps its own Keras `BackupAndRestore` (with `double_checkpoint`: the latest epoch and the one
+before). A process can be lost after another has backed up one epoch more, so before fitting the processes
+exchange their latest epochs (the backend's own collective) and every process resumes from the smallest: one
+that is ahead takes its previous backup, which Keras keeps for that purpose.
+"""
+
+import atexit
+import json
+import os
+import re
+import shutil
+import sys
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from .processes import tf_config
+
+HEARTBEAT_VAR = "CIFAR_HEARTBEAT_S"  # JAX: seconds without a heartbeat before a process counts as lost
+HEARTBEAT_S = 30
+
+
+class LostProcessError(RuntimeError):
+    """Another process of a several-process run stopped answering."""
+
+
+def heartbeat_seconds() -> int:
+    """JAX's heartbeat timeout for several processes: $CIFAR_HEARTBEAT_S, else 30 s (JAX's own default is 100 s)."""
+    raw = os.environ.get(HEARTBEAT_VAR, str(HEARTBEAT_S))
+    if not raw.isdigit() or int(raw) < 1:
+        raise ValueError(f"{HEARTBEAT_VAR}={raw!r} must be a whole number of seconds, 1 or more.")
+    return int(raw)
+
+
+def backup_callback(folder: Path):
+    """Keras' BackupAndRestore in `folder`/backup, keeping the previous epoch too (double_checkpoint)."""
+    return keras.callbacks.BackupAndRestore(str(folder / "backup"), double_checkpoint=True, delete_checkpoint=True)
+
+
+def backed_up_epoch(folder: Path, previous: bool = False) -> int:
+    """The epochs finished in the backup under `folder` (its latest, or the one before); 0 without one."""
+    metadata = folder / "backup" / ("training_metadata.json.bkp" if previous else "training_metadata.json")
+    return int(json.loads(metadata.read_text())["epoch"]) if metadata.exists() else 0
+
+
+def epochs_of_every_process(epoch: int, placement) -> list:
+    """Each process's `epoch`, gathered over the processes with the backend's own collective."""
+    if getattr(placement, "processes", 1) == 1:
+        return [epoch]
+    if keras.backend.backend() == "jax":
+        from jax.experimental import multihost_utils
+
+        return [int(value) for value in np.ravel(multihost_utils.process_allgather(np.int32(epoch)))]
+    import tensorflow as tf
+
+    strategy = placement.strategy
+    values = strategy.experimental_distribute_values_from_function(lambda _: tf.constant([epoch], tf.int64))
+    return [int(value) for value in strategy.gather(values, axis=0).numpy()[::max(1, placement.replicas // placement.processes)]]
+
+
+def roll_back_one_epoch(folder: Path) -> None:
+    """Make the previous backup the latest (Keras' own fall-back when the latest cannot be read)."""
+    backup = folder / "backup"
+    for name in ("latest.weights.h5", "training_metadata.json"):
+        shutil.copyfile(backup / f"{name}.bkp", backup / name)
+
+
+def agree_on_resume(folder: Path, placement) -> int:
+    """The epoch every process resumes from: the smallest latest backup over the processes (0: from the start)."""
+    mine = backed_up_epoch(folder)
+    common = min(epochs_of_every_process(mine, placement))
+    if mine > common and backed_up_epoch(folder, previous=True) == common:
+        roll_back_one_epoch(folder)
+    elif mine > common:
+        raise RuntimeError(f"This process backed up epoch {mine} but another only epoch {common}, and this one's "
+                           f"previous backup is not that epoch: delete {folder} on every machine and start over.")
+    if common == 0 and (folder / "backup").exists():
+        shutil.rmtree(folder / "backup")
+    return common
+
+
+def process_addresses() -> list:
+    """Each process's address, by process number, where the environment names them (TF_CONFIG's cluster)."""
+    cluster = tf_config().get("cluster", {})
+    return [*cluster.get("chief", []), *cluster.get("worker", [])]
+
+
+def lost_process(error: BaseException, this_process: int = 0, processes: int = 2) -> str:
+    """Which process an engine's error names as lost ("process 1 (host:port)"), or "another process"."""
+    text = str(error)
+    named = re.search(r"stopped sending heartbeats\):\s*/job:\w+/replica:\d+/task:(\d+)|[Tt]ask (\d+) heartbeat", text)
+    if named:
+        return f"process {named.group(1) or named.group(2)}"
+    addresses = process_addresses() or [None] * processes
+    others = [(index, address) for index, address in enumerate(addresses) if index != this_process]
+    for index, address in others:
+        if address and address in text:
+            return f"process {index} ({address})"
+    if len(others) == 1:  # two processes: the other one
+        return f"process {others[0][0]}"
+    return "another process"
+
+
+def lost_process_message(error: BaseException, placement, resume_epoch: int, epochs: int) -> str:
+    """The last line a surviving process prints: who was lost, how to restart, and from which epoch it resumes."""
+    lost = lost_process(error, placement.process_id, placement.processes)
+    return (f"{lost} of {placement.processes} was lost (this is process {placement.process_id}); nothing was recorded. "
+            f"Start every process again with the same command and environment: the run "
+            f"resumes from epoch {resume_epoch} of {epochs}, the last one every process finished.")
+
+
+def leave_before_jax_shutdown(message: str) -> None:
+    """At exit, print `message` as the last line and leave with status 1, before JAX's shutdown barrier (which would
+    wait for the lost process until the heartbeat timeout and then abort with its own stack trace)."""
+    def leave():
+        sys.stdout.flush()
+        print(message, file=sys.stderr, flush=True)
+        os._exit(1)
+
+    atexit.register(leave)  # atexit runs last-registered first: before the handler jax.distributed registered
