@@ -93,7 +93,9 @@ def run_command(args, folder: Path = NOTEBOOKS_DIR) -> int:
     notebooks = find_notebooks(args.notebooks, folder)
     os.environ[BUDGET_VAR] = budget
     os.environ[PROGRESS_VAR] = "1"  # each epoch's line on this terminal, while the notebook's own output stays compact
-    out_dir = NOTEBOOKS_DIR.parent / "runs" / budget
+    out_dir = getattr(args, "out", None) or NOTEBOOKS_DIR.parent / "runs" / budget
+    if args.update and getattr(args, "out", None):
+        raise SystemExit("error: --update writes into notebooks/ and results/; leave --out out.")
     if not args.update:  # a learner's runs are recorded beside the executed notebooks; committed results/ stay as they are
         os.environ.setdefault(RESULTS_VAR, str(out_dir / "results"))
     writes = this_process_writes()  # several processes (KERAS_DISTRIBUTION_* or TF_CONFIG): process 0 writes
@@ -104,7 +106,8 @@ def run_command(args, folder: Path = NOTEBOOKS_DIR) -> int:
         except NotebookFailed as failure:
             print(failure, file=sys.stderr)
             return 1
-        print(f"{path.name}: ok -> {target.relative_to(NOTEBOOKS_DIR.parent) if writes else 'written by process 0'}")
+        shown = target.relative_to(NOTEBOOKS_DIR.parent) if target.is_relative_to(NOTEBOOKS_DIR.parent) else target
+        print(f"{path.name}: ok -> {shown if writes else 'written by process 0'}")
     return 0
 
 
@@ -261,6 +264,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--update", action="store_true",
                      help="write outputs back into notebooks/ and records into results/ (any budget but smoke)")
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
+    run.add_argument("--out", type=Path, default=None,
+                     help="folder for the executed copies and their records (default: runs/<budget>/)")
     run.set_defaults(handler=run_command)
     results = commands.add_parser("results", help="print the recorded results")
     results.add_argument("--budget", choices=BUDGETS, default=None)

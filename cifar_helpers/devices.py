@@ -21,7 +21,7 @@ class Placement:
     strategy_name: str
     precision: str
     device_line: str
-    strategy: object = None  # a tf.distribute strategy on TensorFlow; None on JAX (keras.distribution is global)
+    strategy: object = None  # a tf.distribute strategy on TensorFlow; on JAX the DataParallel of several processes
     processes: int = 1  # processes training together (one per machine, or several on one)
     process_id: int = 0  # this one's number; process 0 writes the records, weights and outputs
 
@@ -36,8 +36,13 @@ class Placement:
         return self.process_id == 0
 
     def scope(self):
-        """Build models inside this (the tf.distribute scope on TensorFlow; nothing to enter on JAX)."""
+        """Build and train models inside this (the tf.distribute strategy's or the several-process DataParallel's)."""
         return self.strategy.scope() if self.strategy is not None else contextlib.nullcontext()
+
+    @property
+    def several_jax_processes(self) -> bool:
+        """True for a JAX run over several processes, whose trained model is handed back as a copy per process."""
+        return self.backend == "jax" and self.processes > 1
 
 
 def choose_precision(gpu_names, compute_capabilities, asked: bool) -> str:
@@ -96,6 +101,8 @@ def jax_placement(devices=None):
 
     Under KERAS_DISTRIBUTION_* (several processes), DataParallel spans every process's devices, and each
     process feeds its own share of the global batch (auto_shard_dataset=False: feed.make_batches shards).
+    It is then returned, not set globally: train_and_record enters it (Placement.scope) to build, fit and
+    test, and hands back a copy of the model on this process alone, whose predict needs no other process.
     """
     import jax
 
@@ -108,14 +115,14 @@ def jax_placement(devices=None):
         chosen = keras.distribution.list_devices()  # every process's GPUs (or CPUs where there are none)
     else:
         chosen = list(devices) if devices else [f"gpu:{d.id}" for d in gpus]
+    distribution, name = None, "default (one device)"
     if len(chosen) > 1:
-        keras.distribution.set_distribution(
-            keras.distribution.DataParallel(devices=chosen, auto_shard_dataset=not several_processes))
-        name = "DataParallel"
-    else:
-        name = "default (one device)"
+        distribution, name = keras.distribution.DataParallel(devices=chosen, auto_shard_dataset=not several_processes), "DataParallel"
+    if distribution and not several_processes:
+        keras.distribution.set_distribution(distribution)
+        distribution = None  # one process: global, so every model, fit and predict spreads over the GPUs
     capabilities = [float(getattr(d, "compute_capability", 0) or 0) for d in gpus]
-    return None, name, max(len(chosen), 1), [d.device_kind for d in gpus], capabilities
+    return distribution, name, max(len(chosen), 1), [d.device_kind for d in gpus], capabilities
 
 
 def setup_devices(mixed_precision: bool = False, devices=None, verbose: bool = True, cpu_bf16: bool = False) -> Placement:

@@ -72,13 +72,13 @@ def agree_on_resume(folder: Path, placement) -> int:
     """The epoch every process resumes from: the smallest latest backup over the processes (0: from the start)."""
     mine = backed_up_epoch(folder)
     common = min(epochs_of_every_process(mine, placement))
-    if mine > common and backed_up_epoch(folder, previous=True) == common:
+    if common == 0 and (folder / "backup").exists():  # some process has nothing: all start over
+        shutil.rmtree(folder / "backup")
+    elif mine > common and backed_up_epoch(folder, previous=True) == common:
         roll_back_one_epoch(folder)
     elif mine > common:
         raise RuntimeError(f"This process backed up epoch {mine} but another only epoch {common}, and this one's "
                            f"previous backup is not that epoch: delete {folder} on every machine and start over.")
-    if common == 0 and (folder / "backup").exists():
-        shutil.rmtree(folder / "backup")
     return common
 
 

@@ -306,6 +306,22 @@ def lost_process_guard(placement, folder: Path, epochs: int):
         raise LostProcessError(message) from error
 
 
+def jax_processes_scope(placement):
+    """The several-process DataParallel's scope on JAX (fit and evaluate span the processes); else nothing."""
+    return placement.scope() if getattr(placement, "several_jax_processes", False) else contextlib.nullcontext()
+
+
+def model_on_this_process(model, placement):
+    """`model`, or on several JAX processes a compiled copy on this process's devices alone: Keras' predict
+    cannot fetch outputs that span processes, and a copy with the whole model predicts on each one alike."""
+    if not getattr(placement, "several_jax_processes", False):
+        return model
+    copy = keras.models.clone_model(model)
+    copy.set_weights(model.get_weights())
+    copy.compile(loss=model.loss, metrics=["accuracy"])
+    return copy
+
+
 def fit_and_test(model, split, folder: Path, wanted: dict, *, epochs: int, batch_size: int, seed: int, callbacks,
                  scores=None, placement=None):
     """Fit with a per-epoch backup (resuming one left by an interrupted sitting), test, keep the final weights.
@@ -315,7 +331,8 @@ def fit_and_test(model, split, folder: Path, wanted: dict, *, epochs: int, batch
     """
     num_classes = len(split.class_names) if wants_one_hot(model) else None
     feed = {"num_classes": num_classes, "placement": placement}
-    with run_folder(folder, wanted, placement) as folder, lost_process_guard(placement, folder, epochs):
+    with run_folder(folder, wanted, placement) as folder, lost_process_guard(placement, folder, epochs), \
+            jax_processes_scope(placement):
         log, fitted = EpochLog(folder / "epochs.json"), folder / "final.weights.h5"
         if len(log.entries) == epochs and fitted.exists() and not several_processes(placement):
             print(f"the fit finished in an earlier sitting ({epochs} epochs); testing its saved weights")
@@ -334,6 +351,7 @@ def fit_and_test(model, split, folder: Path, wanted: dict, *, epochs: int, batch
             model.save_weights(fitted)  # before testing, which may fail; on every process: JAX saves collectively
         test = make_batches(*split.test, evaluation_batch_size(len(split.y_test), batch_size, placement), **feed)
         tested = model.evaluate(test, verbose=0, return_dict=True)
+        model = model_on_this_process(model, placement)
         extra = {name: float(value) for name, value in (scores(model, split) if scores else {}).items()}
         if scores:
             extra["scores"] = scores_name(scores)

@@ -63,3 +63,5 @@ if __name__ == "__main__":
     epochs, kill_after = (int(sys.argv[2]) if len(sys.argv) > 2 else EPOCHS), (int(sys.argv[3]) if len(sys.argv) > 3 else None)
     _, trained = train_tiny(ch.setup_devices(), epochs, kill_after)
     np.savez(sys.argv[1], *trained.get_weights())
+    test_images = tiny_split().x_test.astype("float32")  # prediction across processes: every process gets all outputs
+    np.save(sys.argv[1].replace(".npz", ".predict.npy"), trained.predict(test_images, batch_size=8, verbose=0))
