@@ -82,6 +82,7 @@ def tensorflow_placement(devices=None):
 def start_jax_processes():
     """keras.distribution.initialize from KERAS_DISTRIBUTION_* (once per process); True when several processes run."""
     import jax
+    from jax.experimental import multihost_utils
 
     if jax_process_settings() is None:
         if jax.process_count() > 1:
@@ -93,6 +94,9 @@ def start_jax_processes():
         jax.distributed.initialize(coordinator_address=addresses.split(",")[0], num_processes=count, process_id=index,
                                    heartbeat_timeout_seconds=heartbeat_seconds(),
                                    shutdown_timeout_seconds=heartbeat_seconds())
+        # XLA's Gloo gives the processes 30 s to meet at their first collective, which sets up its context: meet
+        # here, where they start together, so that later ones may wait longer (a cell can take longer on one).
+        multihost_utils.sync_global_devices("setup_devices")
     return jax.process_count() > 1
 
 
@@ -117,7 +121,8 @@ def jax_placement(devices=None):
         chosen = list(devices) if devices else [f"gpu:{d.id}" for d in gpus]
     distribution, name = None, "default (one device)"
     if len(chosen) > 1:
-        distribution, name = keras.distribution.DataParallel(devices=chosen, auto_shard_dataset=not several_processes), "DataParallel"
+        distribution = keras.distribution.DataParallel(devices=chosen, auto_shard_dataset=not several_processes)
+        name = "DataParallel"
     if distribution and not several_processes:
         keras.distribution.set_distribution(distribution)
         distribution = None  # one process: global, so every model, fit and predict spreads over the GPUs

@@ -58,7 +58,8 @@ def epochs_of_every_process(epoch: int, placement) -> list:
 
     strategy = placement.strategy
     values = strategy.experimental_distribute_values_from_function(lambda _: tf.constant([epoch], tf.int64))
-    return [int(value) for value in strategy.gather(values, axis=0).numpy()[::max(1, placement.replicas // placement.processes)]]
+    per_process = max(1, placement.replicas // placement.processes)  # one value per device, process by process
+    return [int(value) for value in strategy.gather(values, axis=0).numpy()[::per_process]]
 
 
 def roll_back_one_epoch(folder: Path) -> None:
@@ -102,6 +103,19 @@ def lost_process(error: BaseException, this_process: int = 0, processes: int = 2
     if len(others) == 1:  # two processes: the other one
         return f"process {others[0][0]}"
     return "another process"
+
+
+LOST_SIGNS = re.compile(r"heartbeat|unhealthy|Connection (reset|closed|refused)|Failed to connect|Socket closed|"
+                        r"Gloo \w+ failed|Collective ops is aborted", re.IGNORECASE)
+
+
+def looks_lost(error: BaseException) -> bool:
+    """True when an engine's error (or one it was raised from) says another process went away."""
+    while error is not None:
+        if LOST_SIGNS.search(str(error)):
+            return True
+        error = error.__cause__ or error.__context__
+    return False
 
 
 def lost_process_message(error: BaseException, placement, resume_epoch: int, epochs: int) -> str:

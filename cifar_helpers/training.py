@@ -18,7 +18,7 @@ from .data import cache_dir
 from .feed import evaluation_batch_size, make_batches
 from .fingerprint import fingerprint
 from .resume import (LostProcessError, agree_on_resume, backed_up_epoch, backup_callback, leave_before_jax_shutdown,
-                     lost_process_message)
+                     looks_lost, lost_process_message)
 from .records import differences, retrain_requested, found_result_path, result_path, results_dir, write_json_atomically
 
 PROGRESS_VAR = "CIFAR_PROGRESS"  # set by `python -m cifar_helpers run`: one line per epoch on its terminal
@@ -294,11 +294,12 @@ def run_folder(folder: Path, wanted: dict, placement=None):
 
 @contextlib.contextmanager
 def lost_process_guard(placement, folder: Path, epochs: int):
-    """With several processes, turn the engine's error for a lost process into LostProcessError's one clear line."""
+    """With several processes, turn the engine's error for a lost process into LostProcessError's one clear line
+    (any other error passes through as it is)."""
     try:
         yield
-    except Exception as error:  # the engines raise their own types (XlaRuntimeError, tf.errors.*): judge by count
-        if not several_processes(placement):
+    except Exception as error:  # the engines raise their own types (XlaRuntimeError, tf.errors.*): judge by text
+        if not (several_processes(placement) and looks_lost(error)):
             raise
         message = lost_process_message(error, placement, backed_up_epoch(folder), epochs)
         if keras.backend.backend() == "jax":
@@ -316,7 +317,7 @@ def model_on_this_process(model, placement):
     cannot fetch outputs that span processes, and a copy with the whole model predicts on each one alike."""
     if not getattr(placement, "several_jax_processes", False):
         return model
-    copy = keras.models.clone_model(model)
+    copy = type(model).from_config(model.get_config())  # not clone_model: it would rebuild the optimizer as well
     copy.set_weights(model.get_weights())
     copy.compile(loss=model.loss, metrics=["accuracy"])
     return copy
@@ -331,26 +332,26 @@ def fit_and_test(model, split, folder: Path, wanted: dict, *, epochs: int, batch
     """
     num_classes = len(split.class_names) if wants_one_hot(model) else None
     feed = {"num_classes": num_classes, "placement": placement}
-    with run_folder(folder, wanted, placement) as folder, lost_process_guard(placement, folder, epochs), \
-            jax_processes_scope(placement):
-        log, fitted = EpochLog(folder / "epochs.json"), folder / "final.weights.h5"
-        if len(log.entries) == epochs and fitted.exists() and not several_processes(placement):
-            print(f"the fit finished in an earlier sitting ({epochs} epochs); testing its saved weights")
-            model.optimizer.build(model.trainable_variables)
-            model.load_weights(fitted)
-        else:
-            resumed = agree_on_resume(folder, placement)
-            log.keep(resumed)
-            if resumed:
-                print(f"resuming from epoch {resumed} of {epochs} (a previous sitting was interrupted)")
-            train = make_batches(*split.train, batch_size, shuffle=True, seed=seed, first_epoch=resumed, **feed)
-            val = make_batches(*split.val, evaluation_batch_size(len(split.y_val), batch_size, placement), **feed)
-            progress = keras.callbacks.CSVLogger(str(folder / "log.csv"), append=True)  # one line per epoch: `tail` it
-            model.fit(train, validation_data=val, epochs=epochs, verbose=0, shuffle=False,
-                      callbacks=[backup_callback(folder), log, progress, EpochLines(epochs), *callbacks])
-            model.save_weights(fitted)  # before testing, which may fail; on every process: JAX saves collectively
-        test = make_batches(*split.test, evaluation_batch_size(len(split.y_test), batch_size, placement), **feed)
-        tested = model.evaluate(test, verbose=0, return_dict=True)
+    with run_folder(folder, wanted, placement) as folder, lost_process_guard(placement, folder, epochs):
+        with jax_processes_scope(placement):
+            log, fitted = EpochLog(folder / "epochs.json"), folder / "final.weights.h5"
+            if len(log.entries) == epochs and fitted.exists() and not several_processes(placement):
+                print(f"the fit finished in an earlier sitting ({epochs} epochs); testing its saved weights")
+                model.optimizer.build(model.trainable_variables)
+                model.load_weights(fitted)
+            else:
+                resumed = agree_on_resume(folder, placement)
+                log.keep(resumed)
+                if resumed:
+                    print(f"resuming from epoch {resumed} of {epochs} (a previous sitting was interrupted)")
+                train = make_batches(*split.train, batch_size, shuffle=True, seed=seed, first_epoch=resumed, **feed)
+                val = make_batches(*split.val, evaluation_batch_size(len(split.y_val), batch_size, placement), **feed)
+                progress = keras.callbacks.CSVLogger(str(folder / "log.csv"), append=True)  # a line an epoch: `tail` it
+                model.fit(train, validation_data=val, epochs=epochs, verbose=0, shuffle=False,
+                          callbacks=[backup_callback(folder), log, progress, EpochLines(epochs), *callbacks])
+                model.save_weights(fitted)  # before testing, which may fail; on every process: JAX saves collectively
+            test = make_batches(*split.test, evaluation_batch_size(len(split.y_test), batch_size, placement), **feed)
+            tested = model.evaluate(test, verbose=0, return_dict=True)
         model = model_on_this_process(model, placement)
         extra = {name: float(value) for name, value in (scores(model, split) if scores else {}).items()}
         if scores:

@@ -24,7 +24,7 @@ import pytest
 
 from cifar_helpers.feed import ArrayBatches, check_global_batch, evaluation_batch_size
 from cifar_helpers.processes import JAX_VARIABLES, configured_processes, this_process_writes, tf_config_process
-from cifar_helpers.resume import HEARTBEAT_VAR, heartbeat_seconds, lost_process
+from cifar_helpers.resume import HEARTBEAT_VAR, heartbeat_seconds, looks_lost, lost_process
 
 PROJECT = Path(__file__).resolve().parents[1]
 WORKER = Path(__file__).with_name("distributed_worker.py")
@@ -243,6 +243,19 @@ def test_the_lost_process_is_named_from_the_engines_message(monkeypatch):
     workers = ["10.0.0.1:1234", "10.0.0.2:1234", "10.0.0.3:1234"]
     monkeypatch.setenv("TF_CONFIG", json.dumps({"cluster": {"worker": workers}, "task": {"type": "worker", "index": 0}}))
     assert lost_process(RuntimeError("Failed to connect to 10.0.0.3:1234"), 0, 3) == "process 2 (10.0.0.3:1234)"
+
+
+def test_only_errors_that_say_a_process_went_away_count_as_lost():
+    assert looks_lost(ValueError("UNKNOWN: Gloo AllGather failed: Connection closed by peer [127.0.0.1]:5024"))
+    assert looks_lost(RuntimeError("wrapped")) is False
+    try:
+        try:
+            raise OSError("Connection reset by peer")
+        except OSError as cause:
+            raise RuntimeError("the step failed") from cause
+    except RuntimeError as error:
+        assert looks_lost(error)
+    assert not looks_lost(TypeError("Could not locate class 'SpeedrunSGD'"))
 
 
 def test_the_heartbeat_setting_is_checked(monkeypatch):
