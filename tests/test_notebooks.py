@@ -18,16 +18,18 @@ BACKEND_SPECIFIC = re.compile(r"\.numpy\(\)|\btf\.|import tensorflow|GradientTap
 
 
 def recorded_numbers(budget):
-    """Every percentage a recorded run of this budget can be quoted as (2 decimals; a run with seeds, their mean too),
-    and every gap between two tests."""
+    """Every percentage a recorded run of this budget can be quoted as (2 decimals; a run with seeds, the mean of each
+    of its test scores too), and every gap between two tests."""
     numbers, tests, seeds = set(), [], {}
     for record in load_results(budget):
         scores = [value for key, value in record.items() if key.startswith("test_accuracy")]  # + TTA scores (10)
         tests += [100 * score for score in scores]
         values = scores + [v for key in ("accuracy", "val_accuracy") for v in record["history"].get(key, [])]
         numbers |= {round(100 * v, 2) for v in values}
-        seeds.setdefault((record["notebook"], record["run"].split("_seed")[0]), []).append(record["test_accuracy"])
-    means = [100 * sum(group) / len(group) for group in seeds.values() if len(group) > 1]  # runs with seeds: their mean
+        for key, value in record.items():  # each test score (with TTA too) of a run with seeds: their mean
+            if key.startswith("test_accuracy"):
+                seeds.setdefault((record["notebook"], record["run"].split("_seed")[0], key), []).append(value)
+    means = [100 * sum(group) / len(group) for group in seeds.values() if len(group) > 1]
     numbers |= {round(mean, 2) for mean in means}
     tests += means
     gaps = {round(abs(a - b), 2) for a in tests for b in tests}
