@@ -31,7 +31,7 @@ WORKER = Path(__file__).with_name("distributed_worker.py")
 TOLERANCE = 1e-5  # largest |difference| allowed between a process's weights and the one-process run's
 RESUME_TOLERANCE = 1e-6  # between a resumed two-process run and an uninterrupted one (the same batches, in order)
 EPOCHS, KILL_AFTER = 4, 2  # process 1 of the cut pair is killed once epoch 2 of 4 is backed up
-LOST_BOUND_S = 60  # from the kill to the survivor's exit (measured: TensorFlow about 30 s, JAX 10-17 s)
+LOST_BOUND_S = 60  # from the kill to the survivor's exit (measured: TensorFlow 8-31 s, JAX 1.5-17 s)
 DEADLINE_S = 150  # all processes of one launch together, start-up included
 
 
