@@ -103,6 +103,9 @@ def make_batches(images, labels, batch_size: int, shuffle: bool = False, seed: i
     processes = getattr(placement, "processes", 1)
     if processes > 1:
         check_global_batch(batch_size, placement.replicas)
+        if shuffle and len(images) < batch_size:  # training: the partial batch is left out, so nothing would be left
+            raise ValueError(f"{len(images)} training images make no whole global batch of {batch_size}: with several "
+                             f"processes train on at least {batch_size} images, or use a smaller batch.")
     if keras.backend.backend() == "tensorflow":
         return tensorflow_batches(images, labels, batch_size, shuffle, seed, processes > 1, first_epoch)
     return ArrayBatches(images, labels, batch_size, shuffle, seed, getattr(placement, "process_id", 0), processes,

@@ -22,7 +22,7 @@ import keras
 import numpy as np
 import pytest
 
-from cifar_helpers.feed import ArrayBatches, check_global_batch, evaluation_batch_size
+from cifar_helpers.feed import ArrayBatches, check_global_batch, evaluation_batch_size, make_batches
 from cifar_helpers.processes import JAX_VARIABLES, configured_processes, this_process_writes, tf_config_process
 from cifar_helpers.resume import HEARTBEAT_VAR, heartbeat_seconds, looks_lost, lost_process
 
@@ -224,6 +224,9 @@ def test_batches_must_split_evenly_over_the_devices():
     class TwoProcesses:
         processes, replicas = 2, 4
 
+    images = np.zeros((100, 32, 32, 3), np.uint8)
+    with pytest.raises(ValueError, match="100 training images make no whole global batch of 128"):
+        make_batches(images, np.arange(100) % 10, 128, shuffle=True, placement=TwoProcesses)
     check_global_batch(128, 4)
     with pytest.raises(ValueError, match="multiple of 4"):
         check_global_batch(130, 4)
