@@ -30,6 +30,12 @@ def tf_config_workers() -> int:
     return len(cluster.get("worker", [])) + len(cluster.get("chief", []))
 
 
+def process_addresses() -> list:
+    """Each process's address, by process number (the chief first, as tf_config_process counts), from $TF_CONFIG."""
+    cluster = tf_config().get("cluster", {})
+    return [*cluster.get("chief", []), *cluster.get("worker", [])]
+
+
 def tf_config_process() -> tuple:
     """(process count, this process's number) from $TF_CONFIG: the chief, or else worker 0, is process 0."""
     config = tf_config()

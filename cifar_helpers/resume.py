@@ -17,7 +17,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from .processes import tf_config
+from .processes import process_addresses
 
 HEARTBEAT_VAR = "CIFAR_HEARTBEAT_S"  # JAX: seconds without a heartbeat before a process counts as lost
 HEARTBEAT_S = 30
@@ -81,12 +81,6 @@ def agree_on_resume(folder: Path, placement) -> int:
         raise RuntimeError(f"This process backed up epoch {mine} but another only epoch {common}, and this one's "
                            f"previous backup is not that epoch: delete {folder} on every machine and start over.")
     return common
-
-
-def process_addresses() -> list:
-    """Each process's address, by process number, where the environment names them (TF_CONFIG's cluster)."""
-    cluster = tf_config().get("cluster", {})
-    return [*cluster.get("chief", []), *cluster.get("worker", [])]
 
 
 def lost_process(error: BaseException, this_process: int = 0, processes: int = 2) -> str:
