@@ -8,7 +8,7 @@ NOTEBOOKS ?=
 JAX_NOTEBOOKS ?= notebooks/00_data_and_setup.ipynb notebooks/01_baseline_cnn.ipynb notebooks/10_speedrun.ipynb
 # The unit tests that touch Keras (the others read records, notebooks and plots: backend-free, run once on TensorFlow).
 JAX_TESTS ?= tests/test_augment.py tests/test_backend.py tests/test_checks_and_split.py tests/test_data.py \
-	tests/test_devices.py tests/test_diagnose.py tests/test_distributed.py tests/test_inception.py \
+	tests/test_devices.py tests/test_diagnose.py tests/test_distributed.py tests/test_fused_norm.py tests/test_inception.py \
 	tests/test_models_and_schedules.py tests/test_speed.py tests/test_speedrun.py tests/test_training.py
 PYTEST = $(VENV)/bin/python -m pytest -p no:cacheprovider --nbval-lax --nbval-current-env --durations=15
 # The book has a venv of its own (Sphinx, Playwright: no Keras) and uses Debian's chromium.

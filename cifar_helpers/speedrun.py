@@ -22,6 +22,7 @@ from keras import layers, ops
 
 from .augment import PadAndRandomCrop
 from .checks import flat_layers
+from .fused_norm import BatchNormalization
 from .schedules import Triangle
 from .training import train_and_record
 from .tta import tta_scores
@@ -163,7 +164,7 @@ def check_tricks(without) -> tuple:
 def conv_group(x, filters: int, dirac: bool, batchnorm_trick: bool, momentum: float):
     """conv 3x3 -> max-pool 2 -> BN -> GELU -> conv 3x3 -> BN -> GELU: one of the network's three blocks."""
     def norm():
-        return layers.BatchNormalization(momentum=momentum, epsilon=1e-12, scale=not batchnorm_trick)
+        return BatchNormalization(momentum=momentum, epsilon=1e-12, scale=not batchnorm_trick)  # fused on TensorFlow
 
     def conv():
         return layers.Conv2D(filters, 3, padding="same", use_bias=False,

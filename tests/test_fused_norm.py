@@ -1,0 +1,68 @@
+"""The fused batch norm: the same function, gradients and moving averages as Keras' own layer, and its weights."""
+
+import keras
+import numpy as np
+import pytest
+from keras import layers
+
+from cifar_helpers import fused_norm
+
+
+def one_layer_net(norm, seed=0):
+    """Conv -> batch norm (the speedrun's settings: no scale, momentum 0.6, epsilon 1e-12) -> dense."""
+    keras.utils.set_random_seed(seed)
+    inputs = keras.Input((8, 8, 3))
+    x = norm(momentum=0.6, epsilon=1e-12, scale=False)(layers.Conv2D(4, 3)(inputs))
+    return keras.Model(inputs, layers.Dense(2)(layers.Flatten()(x)))
+
+
+def gradients(model, images):
+    """The loss's gradient with respect to every trainable weight, training mode."""
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+        with tf.GradientTape() as tape:
+            loss = keras.ops.sum(keras.ops.square(model(images, training=True)))
+        return [g.numpy() for g in tape.gradient(loss, model.trainable_variables)]
+    import jax
+
+    def loss(values):
+        outputs, _ = model.stateless_call(values, [v.value for v in model.non_trainable_variables], images,
+                                          training=True)
+        return keras.ops.sum(keras.ops.square(outputs))
+    return [np.asarray(g) for g in jax.grad(loss)([v.value for v in model.trainable_variables])]
+
+
+@pytest.fixture
+def images():
+    return np.random.default_rng(1).normal(2.0, 3.0, size=(16, 8, 8, 3)).astype("float32")
+
+
+def test_training_step_matches_keras_batch_norm(images):
+    keras_net, fused_net = one_layer_net(layers.BatchNormalization), one_layer_net(fused_norm.BatchNormalization)
+    fused_net.set_weights(keras_net.get_weights())
+    np.testing.assert_allclose(fused_net(images, training=True), keras_net(images, training=True), atol=1e-5)
+    for fused, plain in zip(gradients(fused_net, images), gradients(keras_net, images)):
+        np.testing.assert_allclose(fused, plain, rtol=1e-4, atol=1e-4)
+    keras_bn, fused_bn = keras_net.layers[2], fused_net.layers[2]  # the moving averages, after two steps each
+    np.testing.assert_allclose(fused_bn.moving_mean.numpy(), keras_bn.moving_mean.numpy(), rtol=1e-5)
+    np.testing.assert_allclose(fused_bn.moving_variance.numpy(), keras_bn.moving_variance.numpy(), rtol=1e-5)
+    assert not np.allclose(keras_bn.moving_variance.numpy(), 1.0)  # the step did move them
+    np.testing.assert_allclose(fused_net(images, training=False), keras_net(images, training=False), atol=1e-5)
+
+
+def test_it_fuses_only_a_tensorflow_training_step_on_images(images):
+    norm = fused_norm.BatchNormalization()
+    norm.build(images.shape)
+    on_tensorflow = keras.backend.backend() == "tensorflow"
+    assert norm.fuses(images, True, None) is on_tensorflow
+    assert not norm.fuses(images, False, None)
+    assert not norm.fuses(images.reshape(16, -1), True, None)
+
+
+def test_weights_saved_with_keras_batch_norm_load_into_the_fused_one(tmp_path, images):
+    keras_net = one_layer_net(layers.BatchNormalization)
+    keras_net(images, training=True)
+    keras_net.save_weights(tmp_path / "plain.weights.h5")
+    fused_net = one_layer_net(fused_norm.BatchNormalization, seed=1)
+    fused_net.load_weights(tmp_path / "plain.weights.h5")
+    np.testing.assert_allclose(fused_net(images, training=False), keras_net(images, training=False), atol=1e-6)
