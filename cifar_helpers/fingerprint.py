@@ -9,6 +9,23 @@ def canonical(value):
     return json.loads(json.dumps(value, sort_keys=True, default=str))
 
 
+# Layers that compute what a Keras layer computes, only faster; a stamp reads them as that layer, so records
+# trained with either stand for both (fused_norm.py: its tests hold it to Keras' layer).
+SAME_AS_KERAS = {"cifar_helpers>BatchNormalization": "BatchNormalization"}
+
+
+def as_keras_layers(value):
+    """`value` with every SAME_AS_KERAS layer entry written as the Keras layer it computes."""
+    if isinstance(value, list):
+        return [as_keras_layers(item) for item in value]
+    if not isinstance(value, dict):
+        return value
+    value = {key: as_keras_layers(item) for key, item in value.items()}
+    if value.get("registered_name") in SAME_AS_KERAS:
+        value.update(module="keras.layers", class_name=SAME_AS_KERAS[value["registered_name"]], registered_name=None)
+    return value
+
+
 def layer_names(config: dict) -> list:
     """The names of a model's layers and nested models, in the order its config lists them."""
     names = [config["name"]] if isinstance(config.get("name"), str) else []
@@ -29,7 +46,7 @@ def renamed(value, names: dict):
 
 def network_config(model) -> dict:
     """model.get_config() with the layer names Keras numbers per session (conv2d_7) replaced by positions."""
-    config = canonical(model.get_config())
+    config = as_keras_layers(canonical(model.get_config()))
     names = {name: f"layer {index}" for index, name in enumerate(dict.fromkeys(layer_names(config)))}
     return renamed(config, names)
 

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from keras import layers
 
-from cifar_helpers import fused_norm
+from cifar_helpers import fingerprint, fused_norm
 
 
 def one_layer_net(norm, seed=0):
@@ -66,3 +66,14 @@ def test_weights_saved_with_keras_batch_norm_load_into_the_fused_one(tmp_path, i
     fused_net = one_layer_net(fused_norm.BatchNormalization, seed=1)
     fused_net.load_weights(tmp_path / "plain.weights.h5")
     np.testing.assert_allclose(fused_net(images, training=False), keras_net(images, training=False), atol=1e-6)
+
+
+def test_a_record_stamp_reads_the_fused_layer_as_keras_own():
+    stamp = fingerprint.fingerprint
+    keras_net, fused_net = one_layer_net(layers.BatchNormalization), one_layer_net(fused_norm.BatchNormalization)
+    for net in (keras_net, fused_net):
+        net.compile(optimizer="sgd", loss="mse")
+    assert stamp(fused_net) == stamp(keras_net)
+    other = one_layer_net(lambda **settings: layers.BatchNormalization(**{**settings, "momentum": 0.9}))
+    other.compile(optimizer="sgd", loss="mse")
+    assert stamp(other)["network"] != stamp(keras_net)["network"]  # a real change still shows
