@@ -1,4 +1,4 @@
-"""Batch norm as one fused kernel on TensorFlow: the speedrun's biggest mend on the CPU that Keras leaves to us.
+"""Batch norm as one fused kernel on TensorFlow: Keras' own layer, computed faster on the CPU.
 
 Keras' BatchNormalization computes the batch's mean and variance and normalises with separate element-wise
 ops, in float32 even under mixed_bfloat16 (it casts the activations up and back). TensorFlow has one
