@@ -130,6 +130,11 @@ def jax_placement(devices=None):
     return distribution, name, max(len(chosen), 1), [d.device_kind for d in gpus], capabilities
 
 
+def precision_tag(device_line: str) -> str:
+    """"_bf16" for runs a CPU trains in mixed_bfloat16 (their records sit beside float32's), else "": from a device line."""
+    return "_bf16" if "devices: CPU only" in device_line and "precision: mixed_bfloat16" in device_line else ""
+
+
 def setup_devices(mixed_precision: bool = False, devices=None, verbose: bool = True, cpu_bf16: bool = False) -> Placement:
     """Find the GPUs, spread training over them, set the precision, and print one line saying what it chose.
 

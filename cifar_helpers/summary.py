@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 from typing import NamedTuple
 
+from .devices import precision_tag
 from .references import ARTICLE_RESNET56_VALIDATION, ARTICLE_TEST_ACCURACY
 from .noise import compare, seeds_of, steps_yardstick
 from .records import MissingResultError, load_result, load_results
@@ -276,9 +277,12 @@ def beside_markdown(notebook: str, budget: str) -> str:
 EXERCISE_PREFIX = "exercise_"  # the runs of a notebook's exercise solutions: timed apart from the lesson's own
 
 
-def time_line(notebook: str, budget: str, elapsed_seconds: float) -> str:
-    """This sitting's wall time, and how long the notebook's recorded runs took to train (reused runs count too)."""
-    runs = notebook_runs(budget, notebook)
+def time_line(notebook: str, budget: str, elapsed_seconds: float, tag: str = "") -> str:
+    """This sitting's wall time, and how long the notebook's recorded runs took to train (reused runs count too).
+
+    tag: count only the runs of this precision (devices.precision_tag: "_bf16" for a CPU's bf16 runs).
+    """
+    runs = [r for r in notebook_runs(budget, notebook) if precision_tag(r.get("device", "")) == tag]
     exercises = [r for r in runs if r["run"].startswith(EXERCISE_PREFIX)]
     runs = [r for r in runs if not r["run"].startswith(EXERCISE_PREFIX)]
     line = f"Notebook wall time: {elapsed_seconds / 60:.1f} min (budget: {budget})"

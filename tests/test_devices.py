@@ -9,7 +9,7 @@ import textwrap
 import keras
 import pytest
 
-from cifar_helpers.devices import choose_precision, setup_devices, tf_config_workers
+from cifar_helpers.devices import choose_precision, precision_tag, setup_devices, tf_config_workers
 
 
 def test_cpu_only_machine_gets_one_replica_and_says_so(capsys):
@@ -33,6 +33,7 @@ def test_cpu_bf16_follows_the_cpu_flags_and_the_line_says_why(flags, policy, cap
     line = capsys.readouterr().out.strip()
     why = "the CPU has avx512_bf16" if policy == "mixed_bfloat16" else "the CPU lacks avx512_bf16 and amx_bf16"
     assert f"precision: {policy} ({why}" in line
+    assert precision_tag(placement.device_line) == ("_bf16" if policy == "mixed_bfloat16" else "")  # notebook 10's run names
 
 
 def test_mixed_precision_is_bfloat16_where_the_gpu_has_it():
@@ -90,3 +91,11 @@ def test_jax_data_parallel_trains_on_two_host_devices():
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=180, env=env)
     assert done.returncode == 0, done.stderr[-2000:]
     assert "DataParallel x2" in done.stdout and "LOSS" in done.stdout
+
+
+def test_only_a_cpu_training_in_bf16_tags_its_run_names():
+    cpu = "Backend: tensorflow; devices: CPU only (2 cores); strategy: default (one device) x1; precision: "
+    assert precision_tag(cpu + "mixed_bfloat16 (the CPU has avx512_bf16)") == "_bf16"
+    assert precision_tag(cpu + "float32 (the CPU lacks avx512_bf16 and amx_bf16 (bf16 would be emulated))") == ""
+    gpu = "Backend: jax; devices: 1 GPU(s): NVIDIA H200; strategy: default (one device) x1; precision: mixed_bfloat16"
+    assert precision_tag(gpu) == ""  # full: a GPU's records have a budget of their own

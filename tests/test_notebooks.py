@@ -145,6 +145,18 @@ def test_time_line_adds_the_training_time_of_the_notebooks_own_runs():
     assert time_line("03_x", "quick", 24).endswith("trained in 2.5 min (its exercises' 1 more in 2.0 min)")
 
 
+def test_time_line_counts_one_precision_of_a_cpu_s_runs():
+    from cifar_helpers.records import result_path, write_json_atomically
+    from cifar_helpers.summary import time_line
+
+    cpu = "Backend: tensorflow; devices: CPU only (2 cores); strategy: default (one device) x1; precision: "
+    for run, seconds, precision in (("a", 60, "float32"), ("a_bf16", 30, "mixed_bfloat16 (the CPU has avx512_bf16)")):
+        write_json_atomically(result_path("quick", "10_x", run), {"notebook": "10_x", "budget": "quick", "finished": run,
+                                                                  "wall_time_s": seconds, "run": run, "device": cpu + precision})
+    assert time_line("10_x", "quick", 6).endswith("its 1 recorded runs trained in 1.0 min")
+    assert time_line("10_x", "quick", 6, tag="_bf16").endswith("its 1 recorded runs trained in 0.5 min")
+
+
 IMPORT_BLOCK = """try:
     import cifar_helpers as ch  # first: it checks the Keras backend (TensorFlow is imported quietly)
 except ModuleNotFoundError:  # opened outside the project's environment (Colab: see the README): install it
@@ -169,7 +181,7 @@ def test_two_code_cells_come_before_the_first_teaching_cell(path):
     printed = "".join("".join(o.get("text", "")) for o in setup.get("outputs", []))
     assert "Budget: " in printed, f"{path.name}: the setup cell prints the budget line"
     if "SETTINGS = {" in source:  # a notebook that trains: its budget table stays visible, the plumbing is one call
-        assert "cfg, strategy, split = ch.start_notebook(NOTEBOOK, SETTINGS, BUDGET)" in source
+        assert "cfg, strategy, split = ch.start_notebook(NOTEBOOK, SETTINGS, BUDGET" in source  # options may follow
         assert "Backend: " in printed and "data: {" in printed, f"{path.name}: device and data lines"
 
 
