@@ -17,7 +17,7 @@ ENV_VAR = "CIFAR_RESULTS_DIR"
 RETRAIN_VAR = "CIFAR_RETRAIN"
 # What must be equal for a recorded run to stand in for training it again.
 MATCHED_FIELDS = ("budget", "config", "epochs", "batch_size", "train_size", "seed", "params", "backend",
-                  "data_source", "val_size", "test_size")
+                  "data_source", "val_size", "test_size", "test_each_epoch")
 
 
 class MissingResultError(FileNotFoundError):

@@ -13,13 +13,14 @@ def start_notebook(notebook: str, settings: dict, budget=None, *, mixed_precisio
 
     cfg also carries the notebook's name, its budget and when it started (cfg.elapsed() gives the seconds since).
     mixed_precision: None asks for it at the `full` budget only (a GPU; CPUs stay float32).
-    cpu_bf16: train in mixed_bfloat16 on a CPU with bf16 instructions (setup_devices).
+    cpu_bf16: train in mixed_bfloat16 on a CPU with bf16 instructions (setup_devices); a settings row may ask
+    for it too (cpu_bf16=True), e.g. for the long runs of one budget only.
     """
     started = time.perf_counter()
     cfg = budget_settings(settings, budget)
     cfg.notebook, cfg.elapsed = notebook, lambda: time.perf_counter() - started
     strategy = setup_devices(mixed_precision=cfg.budget == "full" if mixed_precision is None else mixed_precision,
-                             cpu_bf16=cpu_bf16)
+                             cpu_bf16=cpu_bf16 or getattr(cfg, "cpu_bf16", False))
     split = load_split().sized_for({"val_size": None, "eval_size": None, **vars(cfg)})  # validation: smaller saves CPU
     print(data_note(split.source))
     print("data:", split.sizes())

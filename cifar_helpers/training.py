@@ -70,6 +70,19 @@ class EpochLog(keras.callbacks.Callback):
         return sum(entry["seconds"] for entry in self.entries)
 
 
+class TestEachEpoch(keras.callbacks.Callback):
+    """Test accuracy and loss after every epoch, added to that epoch's logs (so the record's history keeps them)."""
+
+    def __init__(self, test_batches):
+        super().__init__()
+        self.test_batches = test_batches
+
+    def on_epoch_end(self, epoch, logs=None):
+        scores = self.model.evaluate(self.test_batches, verbose=0, return_dict=True)
+        if logs is not None:
+            logs.update(test_accuracy=float(scores["accuracy"]), test_loss=float(scores["loss"]))
+
+
 class EpochLines(keras.callbacks.Callback):
     """One short line per epoch for runs of up to 10 epochs, else about five lines and the last; the record keeps them all."""
 
@@ -169,7 +182,7 @@ def reuse(record: dict, model, weights, needs_model: bool):
 
 def train_and_record(build_model, split, *, notebook: str, run: str, budget: str, epochs: int,
                      batch_size: int = 128, strategy=None, seed: int = 0, callbacks=(),
-                     label=None, config=None, needs_model: bool = False, scores=None):
+                     label=None, config=None, needs_model: bool = False, scores=None, test_each_epoch: bool = False):
     """Build (seeded, inside the strategy), fit, test and record one run; return (record, model).
 
     A record of the same run with the same budget, settings, backend and data source is reused
@@ -178,6 +191,8 @@ def train_and_record(build_model, split, *, notebook: str, run: str, budget: str
     resumes from its last finished epoch. config: the settings that define the run (recorded).
     Labels are fed one-hot when the model's loss needs them (label smoothing), else as integers.
     scores: a function (model, split) -> {name: value} of extra test scores to record (e.g. tta.tta_scores).
+    test_each_epoch: also test after every epoch (history's test_accuracy, test_loss): a constant-rate run then
+    holds each shorter run's test score too.
     """
     scope = strategy.scope() if strategy is not None else contextlib.nullcontext()
     keras.utils.set_random_seed(seed)
@@ -190,6 +205,8 @@ def train_and_record(build_model, split, *, notebook: str, run: str, budget: str
               "train_size": int(len(split.y_train)), "val_size": int(len(split.y_val)),
               "test_size": int(len(split.y_test)), "seed": seed, "params": int(model.count_params()),
               "data_source": split.source, **backend_versions()}
+    if test_each_epoch:
+        wanted["test_each_epoch"] = True
     wanted["fingerprint"] = fingerprint(model)
     folder = run_dir(budget, notebook, run)
     recorded = recorded_run(found_result_path(budget, notebook, run), wanted, strategy, scores)
@@ -200,7 +217,7 @@ def train_and_record(build_model, split, *, notebook: str, run: str, budget: str
             return reused
     record, model = fit_and_test(model, split, folder, wanted, epochs=epochs, batch_size=batch_size, seed=seed,
                                  callbacks=[*callbacks, *progress_callbacks(f"{notebook} {run}", epochs)],
-                                 scores=scores, placement=strategy)
+                                 scores=scores, placement=strategy, test_each_epoch=test_each_epoch)
     record = {"notebook": notebook, "run": run, "label": label or run, **record,
               "device": placement_line(strategy),
               "finished": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")}
@@ -254,7 +271,7 @@ def recorded_run(path: Path, wanted: dict, placement=None, scores=None):
 def train_more_seeds(build_model, split, first: dict, *, seeds=(1, 2), strategy=None, **options) -> list:
     """`first` (a recorded run) trained again with each of `seeds`, as <run>_seed<N>; returns [first, *those records].
 
-    Everything else (notebook, budget, label, epochs, batch size, config) is taken from `first`, so the
+    Everything else (notebook, budget, label, epochs, batch size, config, tests) is taken from `first`, so the
     runs differ only in their seed: what noise.seed_spread needs.
     """
     if first["seed"] in seeds:
@@ -263,7 +280,7 @@ def train_more_seeds(build_model, split, first: dict, *, seeds=(1, 2), strategy=
         train_and_record(build_model, split, notebook=first["notebook"], run=f"{first['run']}_seed{seed}",
                          label=first["label"], budget=first["budget"], epochs=first["epochs"],
                          batch_size=first["batch_size"], strategy=strategy, seed=seed, config=first["config"],
-                         **options)[0]
+                         test_each_epoch=first.get("test_each_epoch", False), **options)[0]
         for seed in seeds]
 
 
@@ -323,8 +340,13 @@ def model_on_this_process(model, placement):
     return copy
 
 
+def test_batches(split, batch_size: int, feed: dict):
+    """The test images in evaluation batches, fed as the training batches are (feed: num_classes, placement)."""
+    return make_batches(*split.test, evaluation_batch_size(len(split.y_test), batch_size, feed["placement"]), **feed)
+
+
 def fit_and_test(model, split, folder: Path, wanted: dict, *, epochs: int, batch_size: int, seed: int, callbacks,
-                 scores=None, placement=None):
+                 scores=None, placement=None, test_each_epoch=False):
     """Fit with a per-epoch backup (resuming one left by an interrupted sitting), test, keep the final weights.
 
     placement (setup_devices' answer) with several processes: each feeds its share of the global batch and
@@ -347,11 +369,11 @@ def fit_and_test(model, split, folder: Path, wanted: dict, *, epochs: int, batch
                 train = make_batches(*split.train, batch_size, shuffle=True, seed=seed, first_epoch=resumed, **feed)
                 val = make_batches(*split.val, evaluation_batch_size(len(split.y_val), batch_size, placement), **feed)
                 progress = keras.callbacks.CSVLogger(str(folder / "log.csv"), append=True)  # a line an epoch: `tail` it
-                model.fit(train, validation_data=val, epochs=epochs, verbose=0, shuffle=False,
-                          callbacks=[backup_callback(folder), log, progress, EpochLines(epochs), *callbacks])
+                tests = [TestEachEpoch(test_batches(split, batch_size, feed))] if test_each_epoch else []
+                model.fit(train, validation_data=val, epochs=epochs, verbose=0, shuffle=False,  # tests first: logged
+                          callbacks=[*tests, backup_callback(folder), log, progress, EpochLines(epochs), *callbacks])
                 model.save_weights(fitted)  # before testing, which may fail; on every process: JAX saves collectively
-            test = make_batches(*split.test, evaluation_batch_size(len(split.y_test), batch_size, placement), **feed)
-            tested = model.evaluate(test, verbose=0, return_dict=True)
+            tested = model.evaluate(test_batches(split, batch_size, feed), verbose=0, return_dict=True)
         model = model_on_this_process(model, placement)
         extra = {name: float(value) for name, value in (scores(model, split) if scores else {}).items()}
         if scores:

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# The long runs of steps 1-4 at `overnight` (issue: the article's step 3 shows), one stage at a time, trained
+# ahead of notebooks 01-04 with their own code (scripts/train_runs.py), each record committed as it lands:
+#   nohup scripts/step3_runs.sh pilot > logs/step3.log 2>&1 &
+# Run it from a second worktree (a stable copy of the code) with CIFAR_RESULTS_DIR pointing at the results/ of the
+# checkout whose git gets the records (scripts/train_in_background.sh says why).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+stage=${1:?usage: scripts/step3_runs.sh pilot|seeds|chain|step4}
+python=${PYTHON:-.venv/bin/python}
+results=${CIFAR_RESULTS_DIR:-$PWD/results}
+NB03=notebooks/03_model_improvements.ipynb
+NB02=notebooks/02_data_augmentation.ipynb
+RUN03='ch.train_and_record(builder(switches), split, notebook=NOTEBOOK, run=run, label=label, budget=budget,
+    epochs=cfg.epochs, strategy=strategy, test_each_epoch=cfg.test_each_epoch,
+    config={"pipeline": pipeline, "switches": switches, "bn_momentum": ch.models.BN_MOMENTUM})'
+RUN02='ch.train_and_record(builder(EXPERIMENTS[run]), split, notebook=NOTEBOOK, run=run, budget=budget,
+    epochs=cfg.epochs, strategy=strategy, config={"pipeline": EXPERIMENTS[run]}, test_each_epoch=cfg.test_each_epoch)'
+
+train() {  # train NOTEBOOK CELLS STATEMENT...: one process; commits each new record while it trains
+    echo "$(date +%T) start: $1 ${*:3}"
+    CIFAR_RESULTS_DIR="$results" nice -n 5 "$python" scripts/train_runs.py "$1" --budget overnight --cells "$2" \
+        "${@:3}" &
+    local runner=$!
+    while kill -0 "$runner" 2>/dev/null; do sleep 60; CIFAR_RESULTS_DIR="$results" PYTHON="$python" scripts/commit_records.sh overnight; done
+    wait "$runner"; local status=$?
+    CIFAR_RESULTS_DIR="$results" PYTHON="$python" scripts/commit_records.sh overnight
+    echo "$(date +%T) exit $status"
+}
+
+run03() {  # run03 RUN LABEL SWITCHES
+    train "$NB03" 2,4,6 --run "run, label, switches = '$1', '$2', $3" --run "$RUN03"
+}
+
+case "$stage" in
+    pilot)  # the step-3 net at today's penalty (10 epochs of it: the bf16 parity check), step 2, the article's penalty
+        run03 LRN "+LRN" 'STEPS["+LRN"]'
+        train "$NB02" 2,6 --run "run = 'crop+flip+whiten'" --run "$RUN02"
+        run03 LRN_article_decay "+LRN, weight decay 1e-4 / 256" '{**STEPS["+LRN"], "weight_decay": 1e-4 / 256}'
+        ;;
+    *) echo "unknown stage $stage"; exit 2 ;;
+esac
