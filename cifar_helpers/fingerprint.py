@@ -9,21 +9,43 @@ def canonical(value):
     return json.loads(json.dumps(value, sort_keys=True, default=str))
 
 
+# Where each of the package's registered classes lived when the stamps were first made. A stamp names a class by
+# this table, never by the module it lives in now, so moving a class to another module retrains nothing; a class
+# added later is named by its registered name alone.
+STAMP_MODULES = {
+    "cifar_helpers>AlternatingFlip": "cifar_helpers.speedrun",
+    "cifar_helpers>BatchNormalization": "cifar_helpers.fused_norm",
+    "cifar_helpers>LocalResponseNormalization": "cifar_helpers.models",
+    "cifar_helpers>PadAndRandomCrop": "cifar_helpers.augment",
+    "cifar_helpers>PartialDirac": "cifar_helpers.speedrun",
+    "cifar_helpers>PerImageStandardization": "cifar_helpers.augment",
+    "cifar_helpers>RandomCropPerImage": "cifar_helpers.augment",
+    "cifar_helpers>Triangle": "cifar_helpers.schedules",
+    "cifar_helpers>ZeroPadShortcut": "cifar_helpers.models",
+}
+
 # Layers that compute what a Keras layer computes, only faster; a stamp reads them as that layer, so records
 # trained with either stand for both (fused_norm.py: its tests hold it to Keras' layer).
 SAME_AS_KERAS = {"cifar_helpers>BatchNormalization": "BatchNormalization"}
 
 
-def as_keras_layers(value):
-    """`value` with every SAME_AS_KERAS layer entry written as the Keras layer it computes."""
+def stamp_entry(entry: dict) -> dict:
+    """One serialized object as a stamp reads it: the package's classes by name, not by where they live now."""
+    registered = entry.get("registered_name")
+    if registered in SAME_AS_KERAS:
+        return {**entry, "module": "keras.layers", "class_name": SAME_AS_KERAS[registered], "registered_name": None}
+    if isinstance(registered, str) and registered.startswith("cifar_helpers>"):
+        return {**entry, "module": STAMP_MODULES.get(registered, "cifar_helpers")}
+    return entry
+
+
+def as_stamped(value):
+    """`value` (a config) with every serialized object read by stamp_entry."""
     if isinstance(value, list):
-        return [as_keras_layers(item) for item in value]
+        return [as_stamped(item) for item in value]
     if not isinstance(value, dict):
         return value
-    value = {key: as_keras_layers(item) for key, item in value.items()}
-    if value.get("registered_name") in SAME_AS_KERAS:
-        value.update(module="keras.layers", class_name=SAME_AS_KERAS[value["registered_name"]], registered_name=None)
-    return value
+    return stamp_entry({key: as_stamped(item) for key, item in value.items()})
 
 
 def layer_names(config: dict) -> list:
@@ -46,7 +68,7 @@ def renamed(value, names: dict):
 
 def network_config(model) -> dict:
     """model.get_config() with the layer names Keras numbers per session (conv2d_7) replaced by positions."""
-    config = as_keras_layers(canonical(model.get_config()))
+    config = as_stamped(canonical(model.get_config()))
     names = {name: f"layer {index}" for index, name in enumerate(dict.fromkeys(layer_names(config)))}
     return renamed(config, names)
 
@@ -58,7 +80,7 @@ def digest(value) -> str:
 
 def fingerprint(model) -> dict:
     """The network's hash, and the optimizer, loss and metrics the model was compiled with (readable)."""
-    compiled = canonical(model.get_compile_config())
+    compiled = as_stamped(canonical(model.get_compile_config()))
     optimizer = compiled.get("optimizer", {})
     return {"network": digest(network_config(model)),
             "optimizer": {"class_name": optimizer.get("class_name"),
