@@ -16,7 +16,7 @@ BOOK_VENV ?= .venv-book
 BOOK_BUILD ?= book/_build
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: install install-jax run run-jax test test-jax results install-book book test-book
+.PHONY: install install-jax run run-jax lint test test-jax results install-book book test-book
 
 $(VENV)/.installed: requirements.txt requirements-common.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -45,7 +45,12 @@ TEST_SECOND_HALF = $(wildcard notebooks/0[5-8]_*.ipynb)
 TEST_LAST = notebooks/09_summary.ipynb notebooks/10_speedrun.ipynb
 TEST_TF = CIFAR_BUDGET=smoke KERAS_BACKEND=tensorflow $(PYTEST)
 
-test: install
+# ruff, configured in pyproject.toml (the notebooks are left as they are laid out for reading).
+lint: install
+	$(VENV)/bin/ruff check cifar_helpers tests book scripts
+	$(VENV)/bin/ruff format --check cifar_helpers tests book scripts
+
+test: install lint
 	@$(TEST_TF) $(TEST_FIRST_HALF) > .test-first.log 2>&1 & first=$$!; \
 	$(TEST_TF) $(TEST_SECOND_HALF) > .test-second.log 2>&1; second=$$?; wait $$first; first=$$?; \
 	cat .test-first.log .test-second.log; rm -f .test-first.log .test-second.log; \

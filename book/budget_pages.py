@@ -16,8 +16,10 @@ def descriptions() -> dict:
 
 def without_magics(source: str) -> str:
     """A cell's source with its IPython magics (%pip ...) replaced by `pass`, so that Python can parse it."""
-    return "\n".join(line[:len(line) - len(line.lstrip())] + "pass" if line.lstrip().startswith(("%", "!")) else line
-                     for line in source.splitlines())
+    return "\n".join(
+        line[: len(line) - len(line.lstrip())] + "pass" if line.lstrip().startswith(("%", "!")) else line
+        for line in source.splitlines()
+    )
 
 
 def settings_rows(notebook: Path) -> dict:
@@ -29,9 +31,12 @@ def settings_rows(notebook: Path) -> dict:
         source = without_magics(source)
         for node in ast.walk(ast.parse(source)):
             if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", None) == "SETTINGS":
-                return {ast.literal_eval(key): ", ".join(f"{kw.arg}={ast.get_source_segment(source, kw.value)}"
-                                                         for kw in row.keywords)
-                        for key, row in zip(node.value.keys, node.value.values)}
+                return {
+                    ast.literal_eval(key): ", ".join(
+                        f"{kw.arg}={ast.get_source_segment(source, kw.value)}" for kw in row.keywords
+                    )
+                    for key, row in zip(node.value.keys, node.value.values)
+                }
     return {}
 
 
@@ -63,38 +68,65 @@ def budget_page(budget: str, description: str) -> str:
     every = [r for records in runs.values() for r in records]
     if every:
         devices = sorted({r["device"] for r in every})
-        timing = (f"The {len(every)} runs committed under `results/{budget}/` trained for {minutes(every)} in all, "
-                  "as each record's `wall_time_s` gives it. They ran on: " + "; ".join(f"`{d}`" for d in devices) + ".")
+        timing = (
+            f"The {len(every)} runs committed under `results/{budget}/` trained for {minutes(every)} in all, "
+            "as each record's `wall_time_s` gives it. They ran on: " + "; ".join(f"`{d}`" for d in devices) + "."
+        )
         rows.append(f"| **all** | | {len(every)} | {minutes(every)} |")
     else:
-        timing = (f"No run of this budget is committed (`results/{budget}/` holds none), so this page cannot say "
-                  "yet how long it takes; the description above is the plan.")
-    return "\n".join([
-        f"# The `{budget}` budget", "",
-        f"{description[0].upper()}{description[1:]}.", "",
-        f"Choose it with `CIFAR_BUDGET={budget}`, `make run BUDGET={budget}`, or `BUDGET = \"{budget}\"` in a "
-        "notebook's `parameters` cell.", "",
-        "## What it trains, and how long it takes", "",
-        "Each notebook's row of its `SETTINGS` table (`None` keeps the whole set: all 45,000 training images, "
-        "all 5,000 validation or 10,000 test images), and the runs recorded at this budget.", "",
-        "| notebook | settings | recorded runs | training time |",
-        "|---|---|---|---|",
-        *rows, "",
-        timing, "",
-    ])
+        timing = (
+            f"No run of this budget is committed (`results/{budget}/` holds none), so this page cannot say "
+            "yet how long it takes; the description above is the plan."
+        )
+    return "\n".join(
+        [
+            f"# The `{budget}` budget",
+            "",
+            f"{description[0].upper()}{description[1:]}.",
+            "",
+            f'Choose it with `CIFAR_BUDGET={budget}`, `make run BUDGET={budget}`, or `BUDGET = "{budget}"` in a '
+            "notebook's `parameters` cell.",
+            "",
+            "## What it trains, and how long it takes",
+            "",
+            "Each notebook's row of its `SETTINGS` table (`None` keeps the whole set: all 45,000 training images, "
+            "all 5,000 validation or 10,000 test images), and the runs recorded at this budget.",
+            "",
+            "| notebook | settings | recorded runs | training time |",
+            "|---|---|---|---|",
+            *rows,
+            "",
+            timing,
+            "",
+        ]
+    )
 
 
 def index_page(described: dict) -> str:
     """The budgets overview: one line per budget, and the table of contents of their pages."""
-    lines = [f"| [`{name}`]({name}.md) | {text} | {len(sum(recorded_runs(name).values(), []))} |"
-             for name, text in described.items()]
-    return "\n".join([
-        "# Budgets", "",
-        "One switch, `CIFAR_BUDGET`, sets how much compute every notebook spends. Each page below lists what "
-        "a budget trains in each notebook and, where runs are recorded, how long they took.", "",
-        "| budget | for | recorded runs |", "|---|---|---|", *lines, "",
-        "```{toctree}", ":hidden:", "", *described, "```", "",
-    ])
+    lines = [
+        f"| [`{name}`]({name}.md) | {text} | {len(sum(recorded_runs(name).values(), []))} |"
+        for name, text in described.items()
+    ]
+    return "\n".join(
+        [
+            "# Budgets",
+            "",
+            "One switch, `CIFAR_BUDGET`, sets how much compute every notebook spends. Each page below lists what "
+            "a budget trains in each notebook and, where runs are recorded, how long they took.",
+            "",
+            "| budget | for | recorded runs |",
+            "|---|---|---|",
+            *lines,
+            "",
+            "```{toctree}",
+            ":hidden:",
+            "",
+            *described,
+            "```",
+            "",
+        ]
+    )
 
 
 def write_pages(folder: Path) -> None:

@@ -1,4 +1,6 @@
-"""Sphinx configuration of the book (sources staged by book/stage.py): the committed notebooks as they are, never re-executed."""
+"""Sphinx configuration of the book (sources staged by book/stage.py):
+the committed notebooks as they are, never re-executed.
+"""
 
 project = "Raising CIFAR-10 accuracy, step by step"
 author = "the collection's authors"

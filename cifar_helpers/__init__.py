@@ -1,46 +1,50 @@
 """Plumbing for the notebooks of "Raising CIFAR-10 accuracy, step by step".
 
-Each notebook imports this package as `ch` and then shows only the change it teaches. The Keras
-backend is checked first (KERAS_BACKEND: tensorflow, the default, or jax); TensorFlow, when installed,
-is imported quietly (on JAX too: Keras' set_random_seed would import it anyway, with its log lines).
+Each notebook imports this package as `ch` and then shows only the change it teaches. Importing it checks the
+Keras backend (KERAS_BACKEND: tensorflow, the default, or jax) and, on TensorFlow, imports TensorFlow quietly
+(Keras would import it next, with its start-up log lines). Everything else loads when a notebook first uses it:
+`ch.models`, `ch.plots`, `ch.train_and_record`, ...
 """
 
+import importlib
 import importlib.util
 
-from .backend import BackendError, check_backend
-from .compile_cache import enable_compilation_cache
-from .quiet import hide_jax_int64_warning, import_tensorflow
+from .machinery.backend import BackendError, check_backend
+from .machinery.quiet import import_tensorflow
 
 BACKEND = check_backend()
 if BACKEND == "tensorflow":
     import_tensorflow()
-else:
-    # keras.utils.set_random_seed and some preprocessing layers import an installed TensorFlow even on other
-    # backends, and its start-up lines ignore TF_CPP_MIN_LOG_LEVEL: import it here, once, quietly.
-    if importlib.util.find_spec("tensorflow") is not None:
-        import_tensorflow()
-    hide_jax_int64_warning()  # newer JAX releases warn at every fit; harmless
-    enable_compilation_cache()
 
-from .augment import (  # noqa: E402
-    PadAndRandomCrop, PerImageStandardization, RandomCropPerImage, input_pipeline,
-)
-from .budgets import BUDGETS, BudgetError, budget_settings, exercise_budget, resolve_budget  # noqa: E402
-from .checks import InputError, check_images, check_labels  # noqa: E402
-from .data import CLASS_NAMES, Cifar10, DataError, data_note, load_cifar10  # noqa: E402
-from .devices import setup_devices  # noqa: E402
-from .records import load_result, load_results, results_dir  # noqa: E402
-from .training import train_and_record, train_more_seeds  # noqa: E402
-from .diagnose import read_curves  # noqa: E402
-from .split import Split, load_split, split_validation  # noqa: E402
-from .start import start_notebook  # noqa: E402
-from . import inception, models, noise, plots, references, schedules, speedrun, summary, tables, tta, whitening  # noqa: E402
+# ch.NAME for the names a notebook calls most, from the module that defines them (loaded on first use).
+EXPORTS = {
+    "augment": ("PadAndRandomCrop", "PerImageStandardization", "RandomCropPerImage", "input_pipeline"),
+    "budgets": ("BUDGETS", "BudgetError", "budget_settings", "exercise_budget", "resolve_budget"),
+    "checks": ("InputError", "check_images", "check_labels"),
+    "data": ("CLASS_NAMES", "Cifar10", "DataError", "data_note", "load_cifar10"),
+    "devices": ("setup_devices",),
+    "diagnose": ("read_curves",),
+    "records": ("load_result", "load_results", "results_dir"),
+    "split": ("Split", "load_split", "split_validation"),
+    "start": ("start_notebook",),
+    "machinery.recorded": ("train_and_record", "train_more_seeds"),
+}
+MODULE_OF = {name: module for module, names in EXPORTS.items() for name in names}
+MACHINERY_MODULES = ("summary", "tables")  # ch.summary, ch.tables: the notebooks' tables across runs
 
-__all__ = [
-    "BACKEND", "BUDGETS", "BackendError", "BudgetError", "CLASS_NAMES", "Cifar10", "DataError", "InputError",
-    "PadAndRandomCrop", "PerImageStandardization", "RandomCropPerImage", "Split",
-    "budget_settings", "check_backend", "exercise_budget", "check_images", "check_labels", "data_note", "inception",
-    "input_pipeline", "load_cifar10", "load_result", "load_results", "load_split", "models", "noise", "plots",
-    "read_curves", "resolve_budget", "references", "results_dir", "schedules", "summary", "tables",
-    "setup_devices", "speedrun", "split_validation", "start_notebook", "train_and_record", "train_more_seeds", "tta", "whitening",
-]
+
+def __getattr__(name: str):
+    """ch.NAME: an exported name, a module of the package (ch.models) or of its machinery (ch.summary)."""
+    if name in MODULE_OF:
+        value = getattr(importlib.import_module(f"{__name__}.{MODULE_OF[name]}"), name)
+    elif name in MACHINERY_MODULES:
+        value = importlib.import_module(f"{__name__}.machinery.{name}")
+    elif not name.startswith("_") and importlib.util.find_spec(f"{__name__}.{name}") is not None:
+        value = importlib.import_module(f"{__name__}.{name}")
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
+
+__all__ = ["BACKEND", "BackendError", "check_backend", *MODULE_OF, *MACHINERY_MODULES]

@@ -1,7 +1,7 @@
 """One switch for how much compute a notebook spends: smoke, quick, overnight or full."""
 
-import os
 from types import SimpleNamespace
+from .settings import current
 
 BUDGETS = ("smoke", "quick", "overnight", "full")
 DEFAULT_BUDGET = "quick"
@@ -20,7 +20,7 @@ class BudgetError(ValueError):
 
 def resolve_budget(value=None) -> str:
     """The budget to use: `value` if given, else $CIFAR_BUDGET, else 'quick'."""
-    name = value or os.environ.get(ENV_VAR) or DEFAULT_BUDGET
+    name = value or current().budget or DEFAULT_BUDGET
     name = str(name).strip().lower()
     if name not in BUDGETS:
         raise BudgetError(
@@ -50,5 +50,7 @@ def budget_settings(settings: dict, budget: str) -> SimpleNamespace:
 
 
 def exercise_budget(budget: str) -> str:
-    """The budget an exercise's solution trains at: quick (minutes on a laptop) whatever the notebook ran at; smoke in CI."""
+    """The budget an exercise's solution trains at: quick (minutes on a laptop) whatever the notebook ran at;
+    smoke in CI.
+    """
     return "smoke" if resolve_budget(budget) == "smoke" else "quick"

@@ -70,6 +70,9 @@ def warn_if_unscaled(model) -> bool:
             warnings.warn(
                 f"{model.name}: its first weighted layer ({layer.name}) receives raw pixels 0..255; the "
                 "helpers feed uint8 images unscaled. Start the model with keras.layers.Rescaling(1 / 255) "
-                "or the layers of ch.input_pipeline().", UnscaledInputWarning, stacklevel=3)
+                "or the layers of ch.input_pipeline().",
+                UnscaledInputWarning,
+                stacklevel=3,
+            )
             return True
     return False

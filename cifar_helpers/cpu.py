@@ -32,7 +32,9 @@ def cpu_bf16_flags(cpuinfo: str = None) -> list:
 
 
 def cpu_precision(cpuinfo: str = None) -> tuple:
-    """(Keras dtype policy, why) for training on this CPU: mixed_bfloat16 where it has bf16 instructions, else float32."""
+    """(Keras dtype policy, why) for training on this CPU:
+    mixed_bfloat16 where it has bf16 instructions, else float32.
+    """
     flags = cpu_bf16_flags(cpuinfo)
     if flags:
         return "mixed_bfloat16", f"the CPU has {' and '.join(flags)}"

@@ -10,10 +10,19 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from .settings import current
 
 CLASS_NAMES = (
-    "airplane", "automobile", "bird", "cat", "deer",
-    "dog", "frog", "horse", "ship", "truck",
+    "airplane",
+    "automobile",
+    "bird",
+    "cat",
+    "deer",
+    "dog",
+    "frog",
+    "horse",
+    "ship",
+    "truck",
 )
 OFFICIAL_URL = "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"
 OFFICIAL_SHA256 = "6d958be074577803d12ecdefd02955f39262c83c16fe9348329d7fe0b5c001ce"
@@ -50,13 +59,12 @@ class Cifar10:
 
 def cache_dir() -> Path:
     """Where decoded copies and downloads are kept (Keras' own cache folder)."""
-    root = os.environ.get("KERAS_HOME") or os.path.join(os.path.expanduser("~"), ".keras")
-    return Path(root) / "datasets"
+    return current().keras_home / "datasets"
 
 
 def load_cifar10(source=None) -> Cifar10:
     """Load CIFAR-10 from `source`, else $CIFAR10_DATA, else Keras' cache or download."""
-    source = source or os.environ.get(ENV_VAR) or None
+    source = source or current().data or None
     if source is None:
         path, label = download_official(), "official download"
         (x_train, y_train), (x_test, y_test) = read_batches_folder(path)
@@ -70,7 +78,9 @@ def load_cifar10(source=None) -> Cifar10:
 
 
 def source_label(path: Path) -> str:
-    """How a local copy is named in records and notebooks: the official files, or an image-folder copy and its format."""
+    """How a local copy is named in records and notebooks:
+    the official files, or an image-folder copy and its format.
+    """
     if path.is_dir() and ((path / "train").is_dir() or (path / "test").is_dir()):
         first = next((f for d in sorted((path / "train").glob("*")) if d.is_dir() for f in image_files(d)), None)
         kind = "JPEG" if first is not None and first.suffix.lower() in (".jpg", ".jpeg") else "image"
@@ -90,8 +100,10 @@ def data_note(source: str) -> str:
     line = f"Data: CIFAR-10, {source or 'source not recorded'}."
     if is_jpeg_copy(source):
         runs = " / ".join(f"{value:.2f}%" for value in AIRBENCH94_JPEG_RUNS)
-        line += (f" Accuracies on it run about {JPEG_COPY_PENALTY} points below the official files at the top end"
-                 f" (airbench94: {AIRBENCH94_OFFICIAL:.2f}% official, {runs} on this copy).")
+        line += (
+            f" Accuracies on it run about {JPEG_COPY_PENALTY} points below the official files at the top end"
+            f" (airbench94: {AIRBENCH94_OFFICIAL:.2f}% official, {runs} on this copy)."
+        )
     return line
 
 
@@ -101,8 +113,11 @@ def download_official() -> Path:
 
     try:
         archive = keras.utils.get_file(
-            OFFICIAL_NAME, origin=OFFICIAL_URL, file_hash=OFFICIAL_SHA256,
-            cache_dir=str(cache_dir().parent), cache_subdir="datasets",
+            OFFICIAL_NAME,
+            origin=OFFICIAL_URL,
+            file_hash=OFFICIAL_SHA256,
+            cache_dir=str(cache_dir().parent),
+            cache_subdir="datasets",
         )
     except Exception as error:  # network down, proxy, hash mismatch ...
         raise DataError(
@@ -172,7 +187,9 @@ def read_batch(path: Path):
         flat = np.asarray(batch[b"data"], dtype=np.uint8)
         labels = np.asarray(batch[b"labels"], dtype=np.int64)
     except FileNotFoundError as error:
-        raise DataError(f"{path.name} is missing from {path.parent}; the batches folder is incomplete. {HOW_TO_FIX}") from error
+        raise DataError(
+            f"{path.name} is missing from {path.parent}; the batches folder is incomplete. {HOW_TO_FIX}"
+        ) from error
     except Exception as error:
         raise DataError(f"{path} is not a readable CIFAR-10 batch ({error}). {HOW_TO_FIX}") from error
     return flat.reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1), labels
@@ -265,7 +282,9 @@ def validate(data: Cifar10, expected=EXPECTED_COUNTS) -> None:
         ("test", data.x_test, data.y_test, expected[1]),
     ):
         if images.shape != (count, 32, 32, 3) or images.dtype != np.uint8:
-            raise DataError(f"{name} images are {images.dtype} {images.shape}; expected uint8 {(count, 32, 32, 3)}. {HOW_TO_FIX}")
+            raise DataError(
+                f"{name} images are {images.dtype} {images.shape}; expected uint8 {(count, 32, 32, 3)}. {HOW_TO_FIX}"
+            )
         if labels.shape != (count,):
             raise DataError(f"{name} labels have shape {labels.shape}; expected ({count},).")
         if labels.min() < 0 or labels.max() > 9:

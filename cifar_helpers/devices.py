@@ -7,8 +7,8 @@ from dataclasses import dataclass
 import keras
 
 from .cpu import cpu_precision
-from .resume import heartbeat_seconds
-from .processes import configured_processes, jax_process_settings, tf_config_workers
+from .machinery.resume import heartbeat_seconds
+from .machinery.processes import configured_processes, jax_process_settings, tf_config_workers
 
 
 @dataclass
@@ -63,7 +63,7 @@ def tensorflow_placement(devices=None):
         except RuntimeError:  # already initialised: the setting can no longer change
             pass
     if tf_config_workers():
-        from .tf_multiworker import multi_worker_strategy  # keras#20585 mended there
+        from .machinery.tf_multiworker import multi_worker_strategy  # keras#20585 mended there
 
         strategy = multi_worker_strategy()
     elif devices and len(devices) > 1:
@@ -86,14 +86,20 @@ def start_jax_processes():
 
     if jax_process_settings() is None:
         if jax.process_count() > 1:
-            raise ValueError("jax.distributed was started without KERAS_DISTRIBUTION_*: set those three variables "
-                             "instead (setup_devices starts the processes), see \"More than one device\", docs/multi-device.md.")
+            raise ValueError(
+                "jax.distributed was started without KERAS_DISTRIBUTION_*: set those three variables "
+                'instead (setup_devices starts the processes), see "More than one device", docs/multi-device.md.'
+            )
         return False
     if not jax.distributed.is_initialized():  # keras.distribution.initialize's own start, with a bounded heartbeat
         addresses, count, index = jax_process_settings()
-        jax.distributed.initialize(coordinator_address=addresses.split(",")[0], num_processes=count, process_id=index,
-                                   heartbeat_timeout_seconds=heartbeat_seconds(),
-                                   shutdown_timeout_seconds=heartbeat_seconds())
+        jax.distributed.initialize(
+            coordinator_address=addresses.split(",")[0],
+            num_processes=count,
+            process_id=index,
+            heartbeat_timeout_seconds=heartbeat_seconds(),
+            shutdown_timeout_seconds=heartbeat_seconds(),
+        )
         # XLA's Gloo gives the processes 30 s to meet at their first collective, which sets up its context: meet
         # here, where they start together, so that later ones may wait longer (a cell can take longer on one).
         multihost_utils.sync_global_devices("setup_devices")
@@ -112,8 +118,10 @@ def jax_placement(devices=None):
 
     several_processes = start_jax_processes()
     if several_processes and devices:
-        raise ValueError("devices= names this machine's devices; with several processes (KERAS_DISTRIBUTION_*) "
-                         "setup_devices uses every process's devices: leave devices out.")
+        raise ValueError(
+            "devices= names this machine's devices; with several processes (KERAS_DISTRIBUTION_*) "
+            "setup_devices uses every process's devices: leave devices out."
+        )
     gpus = [d for d in jax.local_devices() if d.platform == "gpu"]
     if several_processes:
         chosen = keras.distribution.list_devices()  # every process's GPUs (or CPUs where there are none)
@@ -131,11 +139,13 @@ def jax_placement(devices=None):
 
 
 def precision_tag(device_line: str) -> str:
-    """"_bf16" for runs a CPU trains in mixed_bfloat16 (their records sit beside float32's), else "": from a device line."""
+    """From a device line: "_bf16" for runs a CPU trains in mixed_bfloat16 (beside float32's records), else ""."""
     return "_bf16" if "devices: CPU only" in device_line and "precision: mixed_bfloat16" in device_line else ""
 
 
-def setup_devices(mixed_precision: bool = False, devices=None, verbose: bool = True, cpu_bf16: bool = False) -> Placement:
+def setup_devices(
+    mixed_precision: bool = False, devices=None, verbose: bool = True, cpu_bf16: bool = False
+) -> Placement:
     """Find the GPUs, spread training over them, set the precision, and print one line saying what it chose.
 
     mixed_precision=True asks for mixed_bfloat16 (mixed_float16 on GPUs older than Ampere); CPUs stay float32,
@@ -155,8 +165,11 @@ def setup_devices(mixed_precision: bool = False, devices=None, verbose: bool = T
         precision, why = cpu_precision()
         note = f" ({why})"
     keras.mixed_precision.set_global_policy(precision)
-    hardware = (f"{len(gpu_names)} GPU(s): {', '.join(sorted(set(gpu_names)))}" if gpu_names
-                else f"CPU only ({os.cpu_count()} cores)")
+    hardware = (
+        f"{len(gpu_names)} GPU(s): {', '.join(sorted(set(gpu_names)))}"
+        if gpu_names
+        else f"CPU only ({os.cpu_count()} cores)"
+    )
     line = f"Backend: {backend}; devices: {hardware}; strategy: {name} x{replicas}; precision: {precision}{note}"
     line += f"; processes: {processes} (this is {process_id})" if processes > 1 else ""
     if verbose:

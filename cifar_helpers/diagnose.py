@@ -5,13 +5,13 @@ from dataclasses import dataclass, field
 import keras
 import numpy as np
 
-OVERFIT_GAP = 0.10        # train accuracy this far above validation accuracy
-CLIMBING = 0.005          # accuracy gain per epoch that still counts as "climbing"
-LOSS_TURN_UP = 1.05       # final val loss this many times its minimum
+OVERFIT_GAP = 0.10  # train accuracy this far above validation accuracy
+CLIMBING = 0.005  # accuracy gain per epoch that still counts as "climbing"
+LOSS_TURN_UP = 1.05  # final val loss this many times its minimum
 UNDERFIT_TRAIN_ACC = 0.75  # a net that fits worse than this on its own training data
-RECENT = 3                # epochs that make up "the end of training", at the least (see window)
-CHANCE = 0.15             # validation accuracy this close to 1/10 means nothing generalises
-LEARNING = 0.15           # training accuracy above this after one epoch: the net has left chance
+RECENT = 3  # epochs that make up "the end of training", at the least (see window)
+CHANCE = 0.15  # validation accuracy this close to 1/10 means nothing generalises
+LEARNING = 0.15  # training accuracy above this after one epoch: the net has left chance
 
 
 @dataclass
@@ -33,7 +33,7 @@ def window(epochs: int) -> int:
 
 def slope(values) -> float:
     """Least-squares gain per epoch over the end of training (see window)."""
-    tail = np.asarray(values[-window(len(values)):], dtype=float)
+    tail = np.asarray(values[-window(len(values)) :], dtype=float)
     return float(np.polyfit(np.arange(len(tail)), tail, 1)[0]) if len(tail) > 1 else 0.0
 
 
@@ -52,27 +52,31 @@ def read_curves(history) -> Diagnosis:
     train_climbing = slope(train) > CLIMBING
     val_climbing = slope(val) > CLIMBING
     evidence = [
-        f"after {epochs} epochs: training accuracy {train[-1]:.3f}, validation accuracy {val[-1]:.3f} "
-        f"(gap {gap:+.3f})",
+        f"after {epochs} epochs: training accuracy {train[-1]:.3f}, validation accuracy {val[-1]:.3f} (gap {gap:+.3f})",
         f"validation loss was lowest at epoch {best_loss_epoch} ({min(val_loss):.3f}); now {val_loss[-1]:.3f}"
         + (" - it has turned up" if loss_turned_up else ""),
         f"after epoch 1: training accuracy {train[0]:.3f}, validation accuracy {val[0]:.3f}",
         f"over the last {min(window(epochs), epochs)} epochs training accuracy "
         + ("is still climbing" if train_climbing else "is flat")
         + f" ({slope(train):+.3f}/epoch), validation accuracy "
-        + ("is still climbing" if val_climbing else "is flat") + f" ({slope(val):+.3f}/epoch)",
+        + ("is still climbing" if val_climbing else "is flat")
+        + f" ({slope(val):+.3f}/epoch)",
     ]
     # Learning from the first epoch, yet validated at chance: the signature of batch norm's moving
     # averages lagging behind the weights, not of memorising (which opens the gap over time).
     lagging = train[0] > LEARNING and val[0] <= CHANCE and gap > OVERFIT_GAP
     if epochs >= 2 and max(val) <= CHANCE and not lagging:
-        verdict = ("at chance: validation accuracy never left 10%; check that the labels still match "
-                   "the images (shuffled apart?) and that the inputs are scaled")
+        verdict = (
+            "at chance: validation accuracy never left 10%; check that the labels still match "
+            "the images (shuffled apart?) and that the inputs are scaled"
+        )
     elif epochs >= 2 and lagging:
-        verdict = ("batch-norm lag: training accuracy rose from the first epoch while validation started at chance; "
-                   "a net with batch norm is evaluated with moving averages (Keras momentum 0.99) that lag the "
-                   "weights for a few hundred steps; lower the momentum (e.g. 0.9) or train longer before "
-                   "reading the gap as over-fitting")
+        verdict = (
+            "batch-norm lag: training accuracy rose from the first epoch while validation started at chance; "
+            "a net with batch norm is evaluated with moving averages (Keras momentum 0.99) that lag the "
+            "weights for a few hundred steps; lower the momentum (e.g. 0.9) or train longer before "
+            "reading the gap as over-fitting"
+        )
     elif gap > OVERFIT_GAP and (loss_turned_up or not val_climbing):
         verdict = "over-fitting: the net memorises the training set; regularise or augment"
     elif train[-1] < UNDERFIT_TRAIN_ACC and not (train_climbing or val_climbing):
@@ -83,8 +87,10 @@ def read_curves(history) -> Diagnosis:
         rising = "training accuracy is still rising" if train_climbing else "validation loss is still falling"
         verdict = f"still learning: {rising} while validation accuracy is flat; train longer before judging"
     else:  # only here: both accuracies flat at the end of training
-        verdict = ("plateaued: training and validation accuracy are both flat; change the recipe "
-                   "(e.g. lower the learning rate)")
+        verdict = (
+            "plateaued: training and validation accuracy are both flat; change the recipe "
+            "(e.g. lower the learning rate)"
+        )
     return Diagnosis(verdict, evidence)
 
 
@@ -124,8 +130,11 @@ def conv_gradient_norms(model, images, labels) -> list:
     Measured in training mode (batch statistics), as the first optimizer step would see it.
     """
     gradients = loss_gradients(model, images, labels)
-    return [float(np.linalg.norm(keras.ops.convert_to_numpy(g)))
-            for v, g in zip(model.trainable_variables, gradients) if len(v.shape) == 4]
+    return [
+        float(np.linalg.norm(keras.ops.convert_to_numpy(g)))
+        for v, g in zip(model.trainable_variables, gradients)
+        if len(v.shape) == 4
+    ]
 
 
 def confidence_bins(probabilities, labels, bins: int):
@@ -151,8 +160,10 @@ def expected_calibration_error(probabilities, labels, bins: int = 15) -> float:
 def calibration_scores(model, split, batch_size: int = 500) -> dict:
     """The test set's expected calibration error and mean confidence (for a run's record: train_and_record's scores)."""
     probabilities = np.asarray(model.predict(split.x_test.astype("float32"), batch_size=batch_size, verbose=0))
-    return {"test_ece": expected_calibration_error(probabilities, split.y_test),
-            "test_mean_confidence": float(probabilities.max(axis=1).mean())}
+    return {
+        "test_ece": expected_calibration_error(probabilities, split.y_test),
+        "test_mean_confidence": float(probabilities.max(axis=1).mean()),
+    }
 
 
 def confusion_counts(true_labels, predicted_labels, num_classes: int) -> np.ndarray:

@@ -20,8 +20,17 @@ class ArrayBatches(keras.utils.PyDataset):
     batch, and stops after the last whole one, so all processes take the same number of steps.
     """
 
-    def __init__(self, images, labels, batch_size: int, shuffle: bool = False, seed: int = 0,
-                 process_id: int = 0, processes: int = 1, first_epoch: int = 0):
+    def __init__(
+        self,
+        images,
+        labels,
+        batch_size: int,
+        shuffle: bool = False,
+        seed: int = 0,
+        process_id: int = 0,
+        processes: int = 1,
+        first_epoch: int = 0,
+    ):
         super().__init__()
         self.images, self.labels, self.batch_size, self.shuffle = images, labels, batch_size, shuffle
         self.process_id, self.processes = process_id, processes
@@ -36,9 +45,9 @@ class ArrayBatches(keras.utils.PyDataset):
         return math.ceil(len(self.images) / self.batch_size)
 
     def __getitem__(self, index):
-        rows = self.order[index * self.batch_size:(index + 1) * self.batch_size]
+        rows = self.order[index * self.batch_size : (index + 1) * self.batch_size]
         share = self.batch_size // self.processes
-        rows = rows[self.process_id * share:(self.process_id + 1) * share] if self.processes > 1 else rows
+        rows = rows[self.process_id * share : (self.process_id + 1) * share] if self.processes > 1 else rows
         return self.images[rows].astype("float32"), self.labels[rows]
 
     def on_epoch_end(self):
@@ -46,8 +55,9 @@ class ArrayBatches(keras.utils.PyDataset):
             self.order = self.rng.permutation(len(self.images))
 
 
-def tensorflow_batches(images, labels, batch_size: int, shuffle: bool, seed: int, drop_remainder: bool = False,
-                       first_epoch: int = 0):
+def tensorflow_batches(
+    images, labels, batch_size: int, shuffle: bool, seed: int, drop_remainder: bool = False, first_epoch: int = 0
+):
     """The same batches as a prefetched tf.data pipeline (TensorFlow only: faster on CPU cores).
 
     drop_remainder leaves out the last partial batch (several workers: tf.distribute shards the global batches).
@@ -69,8 +79,10 @@ def tensorflow_batches(images, labels, batch_size: int, shuffle: bool, seed: int
 def check_global_batch(batch_size: int, replicas: int) -> None:
     """Stop with a clear error unless the global batch splits evenly over every device of every process."""
     if batch_size % replicas:
-        raise ValueError(f"The global batch of {batch_size} does not split evenly over {replicas} devices: "
-                         f"pick a batch size that is a multiple of {replicas}.")
+        raise ValueError(
+            f"The global batch of {batch_size} does not split evenly over {replicas} devices: "
+            f"pick a batch size that is a multiple of {replicas}."
+        )
 
 
 def evaluation_batch_size(count: int, batch_size: int, placement=None) -> int:
@@ -82,13 +94,23 @@ def evaluation_batch_size(count: int, batch_size: int, placement=None) -> int:
     replicas = placement.replicas
     fits = [size for size in range(replicas, batch_size + 1, replicas) if count % size == 0]
     if not fits:
-        raise ValueError(f"{count} evaluation images cannot be cut into equal batches over {replicas} devices: "
-                         f"use a validation and test size that is a multiple of {replicas}.")
+        raise ValueError(
+            f"{count} evaluation images cannot be cut into equal batches over {replicas} devices: "
+            f"use a validation and test size that is a multiple of {replicas}."
+        )
     return fits[-1]
 
 
-def make_batches(images, labels, batch_size: int, shuffle: bool = False, seed: int = 0, num_classes=None,
-                 placement=None, first_epoch: int = 0):
+def make_batches(
+    images,
+    labels,
+    batch_size: int,
+    shuffle: bool = False,
+    seed: int = 0,
+    num_classes=None,
+    placement=None,
+    first_epoch: int = 0,
+):
     """Checked, batched (float32 pixels 0..255, labels) for fit/evaluate; one-hot labels when num_classes is given.
 
     On TensorFlow a tf.data pipeline (it overlaps batching with training on a CPU, and keeps the
@@ -104,9 +126,12 @@ def make_batches(images, labels, batch_size: int, shuffle: bool = False, seed: i
     if processes > 1:
         check_global_batch(batch_size, placement.replicas)
         if shuffle and len(images) < batch_size:  # training: the partial batch is left out, so nothing would be left
-            raise ValueError(f"{len(images)} training images make no whole global batch of {batch_size}: with several "
-                             f"processes train on at least {batch_size} images, or use a smaller batch.")
+            raise ValueError(
+                f"{len(images)} training images make no whole global batch of {batch_size}: with several "
+                f"processes train on at least {batch_size} images, or use a smaller batch."
+            )
     if keras.backend.backend() == "tensorflow":
         return tensorflow_batches(images, labels, batch_size, shuffle, seed, processes > 1, first_epoch)
-    return ArrayBatches(images, labels, batch_size, shuffle, seed, getattr(placement, "process_id", 0), processes,
-                        first_epoch)
+    return ArrayBatches(
+        images, labels, batch_size, shuffle, seed, getattr(placement, "process_id", 0), processes, first_epoch
+    )

@@ -28,8 +28,16 @@ class BatchNormalization(layers.BatchNormalization):
         offset = ops.cast(self.beta, "float32") if self.center else tf.zeros((channels,), "float32")
         empty = tf.zeros((0,), "float32")
         outputs, mean, variance, *_ = tf.raw_ops.FusedBatchNormV3(
-            x=inputs, scale=scale, offset=offset, mean=empty, variance=empty, epsilon=self.epsilon,
-            exponential_avg_factor=1.0, data_format="NHWC", is_training=True)
+            x=inputs,
+            scale=scale,
+            offset=offset,
+            mean=empty,
+            variance=empty,
+            epsilon=self.epsilon,
+            exponential_avg_factor=1.0,
+            data_format="NHWC",
+            is_training=True,
+        )
         count = tf.cast(tf.size(inputs) // channels, "float32")
         variance = variance * (count - 1) / count  # the kernel hands back the unbiased variance; Keras keeps the biased
         self.moving_mean.assign(self.moving_mean * self.momentum + mean * (1.0 - self.momentum))
@@ -38,6 +46,13 @@ class BatchNormalization(layers.BatchNormalization):
 
     def fuses(self, inputs, training, mask) -> bool:
         """True where the fused kernel stands in: a training step on TensorFlow over NHWC float32 or bf16 images."""
-        return (keras.backend.backend() == "tensorflow" and bool(training) and self.trainable and mask is None
-                and not self.renorm and len(inputs.shape) == 4 and self.axis in (-1, 3)
-                and keras.backend.standardize_dtype(inputs.dtype) in ("float32", "bfloat16"))
+        return (
+            keras.backend.backend() == "tensorflow"
+            and bool(training)
+            and self.trainable
+            and mask is None
+            and not self.renorm
+            and len(inputs.shape) == 4
+            and self.axis in (-1, 3)
+            and keras.backend.standardize_dtype(inputs.dtype) in ("float32", "bfloat16")
+        )

@@ -38,7 +38,8 @@ def inception_resnet_block(x, filters, scale=0.2):
     one = conv_bn_relu(x, filters, 1)
     three = factorised_3x3(conv_bn_relu(x, filters, 1), filters)
     mixed = layers.Conv2D(x.shape[-1], 1, padding="same", kernel_regularizer=decay_as_l2(WEIGHT_DECAY))(
-        layers.Concatenate()([one, three]))
+        layers.Concatenate()([one, three])
+    )
     x = layers.Add()([x, layers.Rescaling(scale)(mixed)])  # v4 paper: scaling residuals keeps training stable
     return layers.ReLU()(x)
 

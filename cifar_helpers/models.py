@@ -6,8 +6,13 @@ from keras import layers, ops
 
 from .augment import input_pipeline
 
-# The article's text says weights ~ N(0, 0.001); the repository's conv layer uses N(0, 0.01).
-# With Keras' batch-mean loss, 0.001 does not train at all (notebook 01 shows it), so 0.01 is the default.
+# Initialisation, step by step in the original code (persistforever/cifar10-tensorflow, 2017 history):
+# - step 1 (commit 08b4a47): every kernel ~ N(0, 0.01), biases 0; the article's text says N(0, 0.001), which with
+#   Keras' batch-mean loss does not train at all (notebook 01 shows it);
+# - steps 2-4 (from commit d3fb60c): truncated normals, conv sigma = sqrt(2 / (H * W * C)) over the layer's whole
+#   input (24x24x3, 12x12x64, 6x6x128: 0.034, 0.0147, 0.0208), dense sigma = sqrt(2 / fan_in) (0.0295, 0.0442).
+# The collection keeps step 1's N(0, 0.01) for every step, so that steps 1-4 differ only in the change each one
+# teaches; with batch norm (step 3 on) only the last layer's scale matters (each kernel before a BN is rescaled).
 ARTICLE_INIT_STDDEV = 0.01
 
 # Batch norm's moving averages, used at inference: new = momentum * old + (1 - momentum) * batch. Keras' default
@@ -42,21 +47,33 @@ class LocalResponseNormalization(layers.Layer):
         return inputs / ops.power(self.bias + self.alpha * window_sum, self.beta)
 
     def get_config(self):
-        return {**super().get_config(), "depth_radius": self.depth_radius, "bias": self.bias,
-                "alpha": self.alpha, "beta": self.beta}
+        return {
+            **super().get_config(),
+            "depth_radius": self.depth_radius,
+            "bias": self.bias,
+            "alpha": self.alpha,
+            "beta": self.beta,
+        }
 
 
 def model_input(preprocessing, default):
     """The 32x32x3 input and the preprocessing layers after it (`default` when none are given)."""
     inputs = keras.Input((32, 32, 3))
     x = inputs
-    for step in (preprocessing if preprocessing is not None else default):
+    for step in preprocessing if preprocessing is not None else default:
         x = step(x)
     return inputs, x
 
 
-def article_cnn(preprocessing=None, weight_decay=0.0, dropout=0.0, batch_norm=False, lrn=False,
-                init_stddev=ARTICLE_INIT_STDDEV, name="article_cnn"):
+def article_cnn(
+    preprocessing=None,
+    weight_decay=0.0,
+    dropout=0.0,
+    batch_norm=False,
+    lrn=False,
+    init_stddev=ARTICLE_INIT_STDDEV,
+    name="article_cnn",
+):
     """The article's CNN: 3x (conv3x3 64/128/256 + max-pool 2), FC 1024, FC 10 softmax.
 
     preprocessing: layers applied first (default: pixels / 255), e.g. ch.input_pipeline(...).
@@ -86,7 +103,9 @@ def article_cnn(preprocessing=None, weight_decay=0.0, dropout=0.0, batch_norm=Fa
 
 
 def same_network(model, reference, images) -> bool:
-    """True when `model` has `reference`'s layers and weight shapes, and with its weights computes the same test-time outputs."""
+    """True when `model` has `reference`'s layers and weight shapes,
+    and with its weights computes the same test-time outputs.
+    """
     kinds = [type(layer).__name__ for layer in model.layers], [type(layer).__name__ for layer in reference.layers]
     shapes = [w.shape for w in model.get_weights()], [w.shape for w in reference.get_weights()]
     if kinds[0] != kinds[1] or shapes[0] != shapes[1]:
@@ -144,8 +163,15 @@ def conv_bn(x, filters, kernel=3, strides=1, weight_decay=1e-4, relu=True, gamma
 
     The unit of the ResNets here and of the Inception nets in inception.py.
     """
-    x = layers.Conv2D(filters, kernel, strides=strides, padding="same", use_bias=False, kernel_initializer="he_normal",
-                      kernel_regularizer=decay_as_l2(weight_decay))(x)
+    x = layers.Conv2D(
+        filters,
+        kernel,
+        strides=strides,
+        padding="same",
+        use_bias=False,
+        kernel_initializer="he_normal",
+        kernel_regularizer=decay_as_l2(weight_decay),
+    )(x)
     x = layers.BatchNormalization(momentum=momentum, gamma_initializer=gamma)(x)
     return layers.ReLU()(x) if relu else x
 
@@ -153,7 +179,8 @@ def conv_bn(x, filters, kernel=3, strides=1, weight_decay=1e-4, relu=True, gamma
 def classifier_head(inputs, x, weight_decay, name):
     """Global average pooling and a 10-way softmax (float32 under mixed precision): the model from `inputs`."""
     outputs = layers.Dense(10, activation="softmax", dtype="float32", kernel_regularizer=decay_as_l2(weight_decay))(
-        layers.GlobalAveragePooling2D()(x))
+        layers.GlobalAveragePooling2D()(x)
+    )
     return keras.Model(inputs, outputs, name=name)
 
 
@@ -174,8 +201,15 @@ def plain_block(x, filters, strides, weight_decay=1e-4, zero_init=False):
     return layers.ReLU()(conv_bn(y, filters, weight_decay=weight_decay, relu=False))
 
 
-def cifar_resnet(depth: int, residual: bool = True, preprocessing=None, widths=(16, 32, 64), weight_decay=1e-4,
-                 zero_init_residual: bool = False, block=None):
+def cifar_resnet(
+    depth: int,
+    residual: bool = True,
+    preprocessing=None,
+    widths=(16, 32, 64),
+    weight_decay=1e-4,
+    zero_init_residual: bool = False,
+    block=None,
+):
     """He et al.'s CIFAR network of `depth` = 6n + 2 layers; residual=False gives the plain net.
 
     Three stages of n blocks (two 3x3 convs each) with 16/32/64 filters, stride 2 at the start of

@@ -29,8 +29,10 @@ class Spread:
 
     def __str__(self):
         values = ", ".join(f"{100 * a:.2f}%" for a in self.accuracies)
-        return (f"{self.label}, {len(self.accuracies)} seeds: {values}; mean {100 * self.mean:.2f}%, "
-                f"spread {100 * self.width:.2f} points")
+        return (
+            f"{self.label}, {len(self.accuracies)} seeds: {values}; mean {100 * self.mean:.2f}%, "
+            f"spread {100 * self.width:.2f} points"
+        )
 
 
 def seed_spread(records) -> Spread:
@@ -54,7 +56,9 @@ def sampling_floor(accuracy: float, images: int = TEST_IMAGES) -> float:
 
 
 def band(yardstick: Spread, accuracy: float) -> float:
-    """How far two accuracies near `accuracy` must differ to count: the yardstick's spread, at least the sampling floor."""
+    """How far two accuracies near `accuracy` must differ to count:
+    the yardstick's spread, at least the sampling floor.
+    """
     return max(yardstick.width, sampling_floor(accuracy))
 
 
@@ -99,8 +103,9 @@ class Comparison:
         name = f"{self.yardstick.label}, {len(self.yardstick.accuracies)} seeds"
         if self.width > self.yardstick.width:
             name = "the test set's sampling floor"
-        return (f"{word} ({100 * self.difference:+.2f} pts; band {100 * self.width:.2f}: {name})"
-                + ("; one seed" if self.one_seed else ""))
+        return f"{word} ({100 * self.difference:+.2f} pts; band {100 * self.width:.2f}: {name})" + (
+            "; one seed" if self.one_seed else ""
+        )
 
 
 def compare(a, b, *yardsticks: Spread) -> Comparison:
@@ -116,12 +121,15 @@ def compare(a, b, *yardsticks: Spread) -> Comparison:
 
 def recorded_spread(budget: str, notebook: str, run: str, seeds=(1, 2)) -> Spread:
     """The spread of a recorded run and its recorded seed runs (<run>_seed<N>, see training.train_more_seeds)."""
-    return seed_spread([load_result(budget, notebook, run)]
-                       + [load_result(budget, notebook, f"{run}_seed{seed}") for seed in seeds])
+    return seed_spread(
+        [load_result(budget, notebook, run)] + [load_result(budget, notebook, f"{run}_seed{seed}") for seed in seeds]
+    )
 
 
 def seeds_of(record: dict) -> list:
-    """`record` and its recorded seed runs (<run>_seed<N>, as train_more_seeds names them): what a claim about it averages."""
+    """`record` and its recorded seed runs (<run>_seed<N>, as train_more_seeds names them):
+    what a claim about it averages.
+    """
     found = [record]
     for seed in range(1, 10):
         try:
@@ -141,7 +149,8 @@ STEP_SEED_RUNS = (("02_data_augmentation", "crop+flip+whiten"), ("03_model_impro
 
 
 def steps_yardstick(budget: str) -> Spread:
-    """The article CNN's one yardstick at `budget` (notebooks 02, 03, 04 and 09): the widest of its recorded seed spreads.
+    """The article CNN's one yardstick at `budget` (notebooks 02, 03, 04 and 09):
+    the widest of its recorded seed spreads.
 
     02 runs before 03 has seeds, so a first run of 02 is judged by its own seeds alone; the name says which.
     """
@@ -152,5 +161,7 @@ def steps_yardstick(budget: str) -> Spread:
         except MissingResultError:
             continue
     if not spreads:
-        raise MissingResultError(f"No seed runs of the article's CNN under the {budget!r} budget: run notebook 02 first.")
+        raise MissingResultError(
+            f"No seed runs of the article's CNN under the {budget!r} budget: run notebook 02 first."
+        )
     return widest(*spreads)

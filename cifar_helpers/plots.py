@@ -27,8 +27,12 @@ from .colours import colour_of, figure_colours  # noqa: F401  (colour_of: one la
 from .diagnose import confidence_bins, confusion_counts
 
 # (history key, panel title, y label) in reading order: losses on top, accuracies below.
-PANELS = (("loss", "training loss", "loss"), ("val_loss", "validation loss", "loss"),
-          ("accuracy", "training accuracy", "accuracy"), ("val_accuracy", "validation accuracy", "accuracy"))
+PANELS = (
+    ("loss", "training loss", "loss"),
+    ("val_loss", "validation loss", "loss"),
+    ("accuracy", "training accuracy", "accuracy"),
+    ("val_accuracy", "validation accuracy", "accuracy"),
+)
 DROP_LABEL = "rate drop (first epoch at the new rate)"
 LOSS_KEYS = ("loss", "val_loss")
 CURVE_GROUPS = {"training": ("loss", "accuracy"), "validation": ("val_loss", "val_accuracy")}  # measured together
@@ -58,7 +62,9 @@ def epochs_of(values):
 
 
 def legend_outside(fig):
-    """One figure legend below the panels (each label once, a column per 3 inches, fewer if too wide), replacing any old."""
+    """One figure legend below the panels (each label once, a column per 3 inches, fewer if too wide),
+    replacing any old.
+    """
     for old in list(fig.legends):
         old.remove()
     entries = {}
@@ -66,7 +72,9 @@ def legend_outside(fig):
         for handle, label in zip(*ax.get_legend_handles_labels()):
             entries.setdefault(label, handle)
     for columns in range(max(1, min(len(entries), int(fig.get_figwidth() // 3))), 0, -1):
-        legend = fig.legend(entries.values(), entries.keys(), loc="outside lower center", fontsize="small", ncol=columns)
+        legend = fig.legend(
+            entries.values(), entries.keys(), loc="outside lower center", fontsize="small", ncol=columns
+        )
         if columns == 1 or legend.get_window_extent().width <= fig.bbox.width:
             return legend
         legend.remove()  # long labels: try one column fewer
@@ -85,8 +93,15 @@ def spike_ceiling(curves) -> float:
     if not np.isfinite(every).any():
         return np.inf
     typical = np.median(every[np.isfinite(every)])
-    return max((value for values in curves for index, value in enumerate(values)
-                if np.isfinite(value) and not is_spike(values, index, typical)), default=np.inf)
+    return max(
+        (
+            value
+            for values in curves
+            for index, value in enumerate(values)
+            if np.isfinite(value) and not is_spike(values, index, typical)
+        ),
+        default=np.inf,
+    )
 
 
 def short(value) -> str:
@@ -104,15 +119,22 @@ def spikes_by_epoch(spikes):
 
 def spike_note(by_epoch) -> str:
     """'▲ off the scale: 60.5 / 13.3 at epoch 1, 3.07 at epoch 2': every clipped value, by epoch."""
-    return "▲ off the scale: " + ", ".join(" / ".join(short(value) for value, _ in found) + f" at epoch {epoch}"
-                                          for epoch, found in by_epoch.items())
+    return "▲ off the scale: " + ", ".join(
+        " / ".join(short(value) for value, _ in found) + f" at epoch {epoch}" for epoch, found in by_epoch.items()
+    )
 
 
 def clip_spikes(ax, curves, labels, colours) -> bool:
-    """Fit the y axis to the points below the spike ceiling; mark the rest ▲ at the top edge, values above (True if any)."""
+    """Fit the y axis to the points below the spike ceiling;
+    mark the rest ▲ at the top edge, values above (True if any).
+    """
     ceiling = spike_ceiling(curves)
-    spikes = [(epoch, value, label) for values, label in zip(curves, labels)
-              for epoch, value in zip(epochs_of(values), values) if value > ceiling]
+    spikes = [
+        (epoch, value, label)
+        for values, label in zip(curves, labels)
+        for epoch, value in zip(epochs_of(values), values)
+        if value > ceiling
+    ]
     kept = [value for values in curves for value in values if value <= ceiling]
     if not spikes or not kept:
         return False
@@ -126,10 +148,27 @@ def clip_spikes(ax, curves, labels, colours) -> bool:
     for epoch, found in by_epoch.items():
         for i, (_, label) in enumerate(found):
             beside = offset_copy(ax.transData, fig=ax.figure, x=9 * (i - (len(found) - 1) / 2), units="points")
-            ax.plot(epoch, top, marker="^", markersize=8, color=colours[label], markeredgecolor="black",
-                    transform=beside, clip_on=False, zorder=3)
-    ax.annotate(spike_note(by_epoch), (0.5, 1), xycoords="axes fraction", xytext=(0, 7), textcoords="offset points",
-                ha="center", va="bottom", fontsize="small")
+            ax.plot(
+                epoch,
+                top,
+                marker="^",
+                markersize=8,
+                color=colours[label],
+                markeredgecolor="black",
+                transform=beside,
+                clip_on=False,
+                zorder=3,
+            )
+    ax.annotate(
+        spike_note(by_epoch),
+        (0.5, 1),
+        xycoords="axes fraction",
+        xytext=(0, 7),
+        textcoords="offset points",
+        ha="center",
+        va="bottom",
+        fontsize="small",
+    )
     return True
 
 
@@ -144,7 +183,9 @@ def shared_epochs(a, b) -> int:
 
 
 def covered_by_later(curves):
-    """Per run: None, or (epochs, runs, j, until) where later runs coincide with it from epoch 1 for 2 epochs or more."""
+    """Per run: None, or (epochs, runs, j, until)
+    where later runs coincide with it from epoch 1 for 2 epochs or more.
+    """
     result = []
     for i, curve in enumerate(curves):
         found = [(shared_epochs(curve, other), j) for j, other in enumerate(curves) if j > i]
@@ -159,15 +200,20 @@ def covered_by_later(curves):
 
 
 def coincidence_label(label, labels, covers) -> str:
-    """A run's legend label, saying which run hides it and until when ({curve group: covered_by_later entry or None})."""
+    """A run's legend label, saying which run hides it and until when
+    ({curve group: covered_by_later entry or None}).
+    """
     found = {group: cover for group, cover in covers.items() if cover}
     if not found:
         return label
     if len({(j, until) for _, _, j, until in found.values()}) == 1 and len(found) == len(covers):
         _, _, j, until = next(iter(found.values()))
         return f"{label} (same as {labels[j]} {until})"
-    return f"{label} (" + "; ".join(f"{group} curves same as {labels[j]} {until}"
-                                    for group, (_, _, j, until) in found.items()) + ")"
+    return (
+        f"{label} ("
+        + "; ".join(f"{group} curves same as {labels[j]} {until}" for group, (_, _, j, until) in found.items())
+        + ")"
+    )
 
 
 def plot_history(records, title=None):
@@ -175,18 +221,26 @@ def plot_history(records, title=None):
     fig, axes = plt.subplots(2, 2, figsize=(11.5, 7), layout="constrained")
     labels, noted = [run_label(record) for record in records], False
     colours = figure_colours(labels)
-    covers = {group: covered_by_later([np.column_stack([r["history"][key] for key in keys]) for r in records])
-              for group, keys in CURVE_GROUPS.items()}
-    legends = [coincidence_label(label, labels, {group: covers[group][i] for group in covers})
-               for i, label in enumerate(labels)]
+    covers = {
+        group: covered_by_later([np.column_stack([r["history"][key] for key in keys]) for r in records])
+        for group, keys in CURVE_GROUPS.items()
+    }
+    legends = [
+        coincidence_label(label, labels, {group: covers[group][i] for group in covers})
+        for i, label in enumerate(labels)
+    ]
     for ax, (key, name, ylabel) in zip(axes.flat, PANELS):
         curves = [record["history"][key] for record in records]
         group = next(group for group, keys in CURVE_GROUPS.items() if key in keys)
         for values, label, legend, cover in zip(curves, labels, legends, covers[group]):
             if cover:  # a wider band beneath the runs drawn over it, where they coincide
                 epochs, runs, _, _ = cover
-                ax.plot(epochs_of(values)[:epochs], values[:epochs], color=colours[label],
-                        linewidth=LINE_WIDTH + BAND_STEP * runs)
+                ax.plot(
+                    epochs_of(values)[:epochs],
+                    values[:epochs],
+                    color=colours[label],
+                    linewidth=LINE_WIDTH + BAND_STEP * runs,
+                )
             ax.plot(epochs_of(values), values, marker=".", color=colours[label], linewidth=LINE_WIDTH, label=legend)
         ax.set_title(name)
         label_axes(ax, "epoch", ylabel, integer_x=True)
@@ -235,8 +289,16 @@ def plot_learning_rates(rates_by_name: dict):
         # where="post": epoch k's rate holds from x = k to k + 1, so the step down sits at the first
         # epoch that uses the new rate, where mark_rate_drops draws its line. Thinner lines on top
         # keep schedules that coincide visible.
-        ax.step(epochs_of(rates), rates, where="post", marker="o", markersize=3,
-                linewidth=max(3.0 - 0.8 * i, 1.0), color=colours[name], label=name)
+        ax.step(
+            epochs_of(rates),
+            rates,
+            where="post",
+            marker="o",
+            markersize=3,
+            linewidth=max(3.0 - 0.8 * i, 1.0),
+            color=colours[name],
+            label=name,
+        )
     ax.set_yscale("log")
     label_axes(ax, "epoch", "learning rate", integer_x=True)
     legend_outside(fig)
@@ -280,9 +342,12 @@ def plot_whitening(originals, whitened, limit: float = 3.0):
         ax.set_yticks([])
     axes[0, 0].set_ylabel("original")
     axes[1, 0].set_ylabel("whitened")
-    fig.suptitle("Top: pixels as stored, one scale for all: 0..255 → black..white.\n"
-                 f"Bottom: whitened, one common scale for all: −{limit:g}..+{limit:g} "
-                 "(in each image's own standard deviations) → black..white, clipped beyond.", fontsize=9)
+    fig.suptitle(
+        "Top: pixels as stored, one scale for all: 0..255 → black..white.\n"
+        f"Bottom: whitened, one common scale for all: −{limit:g}..+{limit:g} "
+        "(in each image's own standard deviations) → black..white, clipped beyond.",
+        fontsize=9,
+    )
     return fig
 
 
@@ -312,8 +377,15 @@ def plot_confusion_matrix(true_labels, predicted_labels, class_names):
     ax.set_ylabel("true class")
     for i in range(size):
         for j in range(size):
-            ax.text(j, i, f"{shares[i, j]:.2f}", ha="center", va="center", fontsize=7,
-                    color="white" if shares[i, j] > 0.5 else "black")
+            ax.text(
+                j,
+                i,
+                f"{shares[i, j]:.2f}",
+                ha="center",
+                va="center",
+                fontsize=7,
+                color="white" if shares[i, j] > 0.5 else "black",
+            )
     fig.colorbar(shown, ax=ax, fraction=0.046, label="share of the true class's images")
     fig.tight_layout()  # constrained layout clips the y label beside an aspect-locked image
     return fig
@@ -331,8 +403,17 @@ def axis_floor(values, step: float) -> float:
 
 def mark_axis_break(ax):
     """Two slashes across the foot of the y axis: the bars are cut off where the axis starts."""
-    ax.plot([0, 0], [0.06, 0.09], transform=ax.transAxes, marker=[(-1, -0.5), (1, 0.5)], markersize=10,
-            linestyle="none", color="black", markeredgewidth=1.2, clip_on=False)
+    ax.plot(
+        [0, 0],
+        [0.06, 0.09],
+        transform=ax.transAxes,
+        marker=[(-1, -0.5), (1, 0.5)],
+        markersize=10,
+        linestyle="none",
+        color="black",
+        markeredgewidth=1.2,
+        clip_on=False,
+    )
 
 
 def start_bars_near_lowest(ax, heights):
@@ -355,8 +436,9 @@ def plot_accuracy_bars(records, article=None):
     theirs = [article.get(r["run"], np.nan) for r in records]
     x = np.arange(len(records))
     fig, ax = plt.subplots(figsize=(max(6, 1.6 * len(records)), 4.2), layout="constrained")
-    bars = ax.bar(x - 0.2, ours, 0.4, color=list(figure_colours(labels).values()),
-                  label="ours (test), in each run's colour")
+    bars = ax.bar(
+        x - 0.2, ours, 0.4, color=list(figure_colours(labels).values()), label="ours (test), in each run's colour"
+    )
     ax.bar_label(bars, fmt="%.1f", fontsize=8)
     if article:
         bars = ax.bar(x + 0.2, theirs, 0.4, color="0.2", label="article (test)")
@@ -383,9 +465,11 @@ def plot_gradient_norms(norms_by_model: dict, title=None):
 
 
 # (panel title, y label, the number taken from a record) for plot_depth_comparison.
-DEPTH_PANELS = (("final training loss", "training loss (last epoch)", lambda r: r["history"]["loss"][-1]),
-                ("best validation accuracy", "validation accuracy (best epoch)", lambda r: max(r["history"]["val_accuracy"])),
-                ("test accuracy", "test accuracy", lambda r: r["test_accuracy"]))
+DEPTH_PANELS = (
+    ("final training loss", "training loss (last epoch)", lambda r: r["history"]["loss"][-1]),
+    ("best validation accuracy", "validation accuracy (best epoch)", lambda r: max(r["history"]["val_accuracy"])),
+    ("test accuracy", "test accuracy", lambda r: r["test_accuracy"]),
+)
 
 
 def plot_depth_comparison(families: dict):
@@ -396,8 +480,13 @@ def plot_depth_comparison(families: dict):
     for ax, (name, ylabel, measure) in zip(axes, DEPTH_PANELS):
         for family, records in families.items():
             records = sorted(records, key=lambda r: r["config"]["depth"])
-            ax.plot([r["config"]["depth"] for r in records], [measure(r) for r in records], marker="o",
-                    color=colours[family], label=family)
+            ax.plot(
+                [r["config"]["depth"] for r in records],
+                [measure(r) for r in records],
+                marker="o",
+                color=colours[family],
+                label=family,
+            )
         ax.set_title(name)
         label_axes(ax, "depth (weight layers)", ylabel)
         ax.set_xticks(depths)  # one tick per depth present: equal depths of two families share an x
@@ -438,7 +527,9 @@ def mat_around(ax, height: int, width: int, margin: float = 0.3):
 
 
 def plot_filters(kernel, title=None, shared_scale: bool = False):
-    """The filters of a (h, w, 3, n) conv kernel as RGB images, 0 as grey, each on ±its largest |weight| (or one for all)."""
+    """The filters of a (h, w, 3, n) conv kernel as RGB images, 0 as grey,
+    each on ±its largest |weight| (or one for all).
+    """
     count = kernel.shape[-1]
     scales = np.abs(kernel).reshape(-1, count).max(axis=0)
     if shared_scale:
@@ -451,9 +542,11 @@ def plot_filters(kernel, title=None, shared_scale: bool = False):
         ax.set_xticks([])
         ax.set_yticks([])
     scale = "the largest |weight| of all the filters" if shared_scale else "the filter's own largest |weight|"
-    fig.suptitle((f"{title}\n" if title else "") + "Each colour channel on a symmetric scale: weight 0 → mid-grey, "
-                 f"−s → dark, +s → bright,\nwith s (under each number) {scale}. Each filter sits on a dark-grey mat.",
-                 fontsize=9)
+    fig.suptitle(
+        (f"{title}\n" if title else "") + "Each colour channel on a symmetric scale: weight 0 → mid-grey, "
+        f"−s → dark, +s → bright,\nwith s (under each number) {scale}. Each filter sits on a dark-grey mat.",
+        fontsize=9,
+    )
     return fig
 
 
@@ -470,13 +563,20 @@ def plot_rate_by_step(rates, steps_in_epoch: int, title=None):
 
 
 def plot_ablation(points_lost: dict, band_points: float, title=None):
-    """Horizontal bars: test-accuracy points lost without each trick; noise.band's ± band around 0, bars beyond it apart."""
+    """Horizontal bars: test-accuracy points lost without each trick;
+    noise.band's ± band around 0, bars beyond it apart.
+    """
     names = list(points_lost)
     values = [points_lost[name] for name in names]
     half = band_points
     fig, ax = plt.subplots(figsize=(7.5, 0.45 * len(names) + 1.4), layout="constrained")
-    ax.axvspan(-half, half, color="grey", alpha=0.2,
-               label=f"noise band: ±{band_points:.2f} points (the seeds' spread, at least the test set's sampling floor)")
+    ax.axvspan(
+        -half,
+        half,
+        color="grey",
+        alpha=0.2,
+        label=f"noise band: ±{band_points:.2f} points (the seeds' spread, at least the test set's sampling floor)",
+    )
     for outside, colour, kind in ((True, "C0", "beyond the noise band"), (False, "C7", "within the noise band")):
         rows = [row for row, value in enumerate(values) if (abs(value) > half) == outside]
         if rows:

@@ -1,4 +1,4 @@
-"""Recorded runs: one JSON file per run under results/<budget>/<notebook>/, found, loaded and matched.
+"""Recorded runs: one JSON file per run under results/<budget>/<notebook>/, found and loaded.
 
 The committed records live in the project's results/. `python -m cifar_helpers run` (without --update) points
 $CIFAR_RESULTS_DIR at runs/<budget>/results/, so a learner's own runs go there and are read from there first.
@@ -10,14 +10,10 @@ import tempfile
 from pathlib import Path
 
 from .budgets import resolve_budget
-from .fingerprint import canonical, change, changes
+from .settings import current
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 ENV_VAR = "CIFAR_RESULTS_DIR"
-RETRAIN_VAR = "CIFAR_RETRAIN"
-# What must be equal for a recorded run to stand in for training it again.
-MATCHED_FIELDS = ("budget", "config", "epochs", "batch_size", "train_size", "seed", "params", "backend",
-                  "data_source", "val_size", "test_size", "test_each_epoch")
 
 
 class MissingResultError(FileNotFoundError):
@@ -31,7 +27,7 @@ def committed_results_dir() -> Path:
 
 def results_dir() -> Path:
     """Where this process writes records: $CIFAR_RESULTS_DIR, else the committed results/."""
-    return Path(os.environ[ENV_VAR]) if os.environ.get(ENV_VAR) else committed_results_dir()
+    return Path(current().results_dir) if current().results_dir else committed_results_dir()
 
 
 def result_path(budget: str, notebook: str, run: str) -> Path:
@@ -84,20 +80,3 @@ def load_results(budget=None) -> list:
 def notebook_records(budget: str, notebook: str) -> dict:
     """{run: record} for every recorded run of one notebook under one budget (a verdict cell's only input)."""
     return {r["run"]: r for r in load_results(budget) if r["notebook"] == notebook}
-
-
-def retrain_requested() -> bool:
-    """True when $CIFAR_RETRAIN asks to train every run again instead of reusing records."""
-    return os.environ.get(RETRAIN_VAR, "").strip().lower() in ("1", "true", "yes")
-
-
-def differences(record: dict, wanted: dict) -> list:
-    """The settings in which `record` differs from `wanted`, in words; none: it can stand in for training.
-
-    A record made before fingerprints existed (no "fingerprint") is matched on the other settings.
-    """
-    said = [change(key, record.get(key), wanted.get(key))
-            for key in MATCHED_FIELDS if canonical(record.get(key)) != canonical(wanted.get(key))]
-    if "fingerprint" in record and "fingerprint" in wanted:
-        said += changes(canonical(record["fingerprint"]), canonical(wanted["fingerprint"]))
-    return said

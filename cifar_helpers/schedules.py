@@ -19,7 +19,9 @@ def piecewise_by_epoch(boundaries_in_epochs, values, steps_in_epoch: int):
     e * steps_in_epoch - 1: the first step of epoch e + 1 already uses the new rate.
     """
     if len(values) != len(boundaries_in_epochs) + 1:
-        raise ValueError(f"{len(boundaries_in_epochs)} boundaries need {len(boundaries_in_epochs) + 1} values, got {len(values)}")
+        raise ValueError(
+            f"{len(boundaries_in_epochs)} boundaries need {len(boundaries_in_epochs) + 1} values, got {len(values)}"
+        )
     boundaries = [int(round(epoch * steps_in_epoch)) - 1 for epoch in boundaries_in_epochs]
     return keras.optimizers.schedules.PiecewiseConstantDecay(boundaries, list(values))
 
@@ -33,7 +35,9 @@ def rate_at_epochs(schedule, steps_in_epoch: int, epochs: int) -> list:
 
 def sgd_step_recipe(epochs: int, steps_in_epoch: int, base_rate: float = 0.1):
     """He et al.'s CIFAR recipe scaled to `epochs`: SGD momentum 0.9, rate / 10 at 50% and 75%."""
-    schedule = piecewise_by_epoch([epochs / 2, epochs * 3 / 4], [base_rate, base_rate / 10, base_rate / 100], steps_in_epoch)
+    schedule = piecewise_by_epoch(
+        [epochs / 2, epochs * 3 / 4], [base_rate, base_rate / 10, base_rate / 100], steps_in_epoch
+    )
     return keras.optimizers.SGD(learning_rate=schedule, momentum=0.9)
 
 
@@ -46,7 +50,8 @@ def sgd_warmup_cosine(epochs: int, steps_in_epoch: int, base_rate: float = 0.1, 
     total = epochs * steps_in_epoch
     warmup = max(1, int(round(warmup_fraction * total)))
     schedule = keras.optimizers.schedules.CosineDecay(
-        initial_learning_rate=0.0, decay_steps=max(1, total - warmup), warmup_target=base_rate, warmup_steps=warmup)
+        initial_learning_rate=0.0, decay_steps=max(1, total - warmup), warmup_target=base_rate, warmup_steps=warmup
+    )
     return keras.optimizers.SGD(learning_rate=schedule, momentum=0.9, nesterov=True)
 
 
@@ -74,5 +79,10 @@ class Triangle(keras.optimizers.schedules.LearningRateSchedule):
         return float(rates.mean() / self.peak)
 
     def get_config(self):
-        return {"peak": self.peak, "total_steps": self.total_steps, "rise": self.rise, "start": self.start,
-                "end": self.end}
+        return {
+            "peak": self.peak,
+            "total_steps": self.total_steps,
+            "rise": self.rise,
+            "start": self.start,
+            "end": self.end,
+        }

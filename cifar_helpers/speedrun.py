@@ -24,19 +24,39 @@ from .augment import PadAndRandomCrop
 from .checks import flat_layers
 from .fused_norm import BatchNormalization
 from .schedules import Triangle
-from .training import train_and_record
 from .tta import tta_scores
 from .whitening import whitening_kernel
 
-TRICKS = ("whitening", "dirac", "batchnorm", "triangle", "label_smoothing", "alternating_flip", "translate",
-          "lookahead", "tta")
+TRICKS = (
+    "whitening",
+    "dirac",
+    "batchnorm",
+    "triangle",
+    "label_smoothing",
+    "alternating_flip",
+    "translate",
+    "lookahead",
+    "tta",
+)
 
 # airbench94's hyperparameters (legacy/airbench94.py), in its "decoupled" units: lr and weight decay per
 # 1024 examples, independent of the momentum.
-AIRBENCH94 = {"widths": (64, 256, 256), "epochs": 9.9, "batch_size": 1024, "lr": 11.5, "momentum": 0.85,
-              "weight_decay": 0.0153, "bias_scaler": 64.0, "label_smoothing": 0.2, "batchnorm_momentum": 0.6,
-              "logit_scale": 1 / 9, "translate": 2, "lookahead_every": 5, "lookahead_decay": 0.95,
-              "whitening_images": 5000}
+AIRBENCH94 = {
+    "widths": (64, 256, 256),
+    "epochs": 9.9,
+    "batch_size": 1024,
+    "lr": 11.5,
+    "momentum": 0.85,
+    "weight_decay": 0.0153,
+    "bias_scaler": 64.0,
+    "label_smoothing": 0.2,
+    "batchnorm_momentum": 0.6,
+    "logit_scale": 1 / 9,
+    "translate": 2,
+    "lookahead_every": 5,
+    "lookahead_decay": 0.95,
+    "whitening_images": 5000,
+}
 
 
 def keras_rate_and_decay(lr: float, weight_decay: float, momentum: float, batch_size: int):
@@ -99,8 +119,10 @@ class FlipOnOddEpochs(keras.callbacks.Callback):
     def on_epoch_begin(self, epoch, logs=None):
         flips = [layer for layer in flat_layers(self.model) if isinstance(layer, AlternatingFlip)]
         if not flips:
-            raise ValueError("FlipOnOddEpochs was given a model without an AlternatingFlip layer; drop the callback "
-                             "or build the model with the alternating flip.")
+            raise ValueError(
+                "FlipOnOddEpochs was given a model without an AlternatingFlip layer; drop the callback "
+                "or build the model with the alternating flip."
+            )
         for layer in flips:
             layer.odd_epoch.assign(float(epoch % 2))
 
@@ -112,11 +134,28 @@ class SpeedrunSGD(keras.optimizers.SGD):
     steps, with a pull that grows as training ends (per-step momentum decay * (step / total_steps) ** 0.6,
     so each 5-step pull is airbench's decay ** 5 * progress ** 3)."""
 
-    def __init__(self, learning_rate, *, momentum: float, l2: float, fast_paths=(), fast_scale: float = 1.0,
-                 lookahead_every=None, lookahead_decay: float = 0.95, total_steps: int = 1, **kwargs):
-        super().__init__(learning_rate=learning_rate, momentum=momentum, nesterov=True,
-                         use_ema=bool(lookahead_every), ema_momentum=lookahead_decay,
-                         ema_overwrite_frequency=lookahead_every or None, **kwargs)
+    def __init__(
+        self,
+        learning_rate,
+        *,
+        momentum: float,
+        l2: float,
+        fast_paths=(),
+        fast_scale: float = 1.0,
+        lookahead_every=None,
+        lookahead_decay: float = 0.95,
+        total_steps: int = 1,
+        **kwargs,
+    ):
+        super().__init__(
+            learning_rate=learning_rate,
+            momentum=momentum,
+            nesterov=True,
+            use_ema=bool(lookahead_every),
+            ema_momentum=lookahead_decay,
+            ema_overwrite_frequency=lookahead_every or None,
+            **kwargs,
+        )
         self.l2, self.fast_paths, self.fast_scale = l2, frozenset(fast_paths), fast_scale
         self.total_steps = max(1, int(total_steps))
         self.fast_indices = frozenset()
@@ -148,8 +187,13 @@ class SpeedrunSGD(keras.optimizers.SGD):
                 variable.assign(ops.copy(average))
 
     def get_config(self):
-        return {**super().get_config(), "l2": self.l2, "fast_paths": sorted(self.fast_paths),
-                "fast_scale": self.fast_scale, "total_steps": self.total_steps}
+        return {
+            **super().get_config(),
+            "l2": self.l2,
+            "fast_paths": sorted(self.fast_paths),
+            "fast_scale": self.fast_scale,
+            "total_steps": self.total_steps,
+        }
 
 
 def check_tricks(without) -> tuple:
@@ -163,12 +207,19 @@ def check_tricks(without) -> tuple:
 
 def conv_group(x, filters: int, dirac: bool, batchnorm_trick: bool, momentum: float):
     """conv 3x3 -> max-pool 2 -> BN -> GELU -> conv 3x3 -> BN -> GELU: one of the network's three blocks."""
+
     def norm():
         return BatchNormalization(momentum=momentum, epsilon=1e-12, scale=not batchnorm_trick)  # fused on TensorFlow
 
     def conv():
-        return layers.Conv2D(filters, 3, padding="same", use_bias=False,
-                             kernel_initializer=PartialDirac() if dirac else torch_default_init())
+        return layers.Conv2D(
+            filters,
+            3,
+            padding="same",
+            use_bias=False,
+            kernel_initializer=PartialDirac() if dirac else torch_default_init(),
+        )
+
     x = layers.Activation("gelu")(norm()(layers.MaxPooling2D(2)(conv()(x))))
     return layers.Activation("gelu")(norm()(conv()(x)))
 
@@ -215,22 +266,33 @@ def speedrun_optimizer(model, total_steps: int, batch_size: int, without=(), hyp
     rate, l2 = keras_rate_and_decay(hyp["lr"], hyp["weight_decay"], hyp["momentum"], batch_size)
     schedule = Triangle(rate, total_steps)
     learning_rate = schedule if "triangle" not in without else rate * schedule.mean_factor()
-    fast = [] if "batchnorm" in without else [layer.beta.path for layer in flat_layers(model)
-                                              if isinstance(layer, layers.BatchNormalization)]
-    return SpeedrunSGD(learning_rate, momentum=hyp["momentum"], l2=l2, fast_paths=fast, fast_scale=hyp["bias_scaler"],
-                       lookahead_every=None if "lookahead" in without else hyp["lookahead_every"],
-                       lookahead_decay=hyp["lookahead_decay"], total_steps=total_steps)
+    fast = (
+        []
+        if "batchnorm" in without
+        else [layer.beta.path for layer in flat_layers(model) if isinstance(layer, layers.BatchNormalization)]
+    )
+    return SpeedrunSGD(
+        learning_rate,
+        momentum=hyp["momentum"],
+        l2=l2,
+        fast_paths=fast,
+        fast_scale=hyp["bias_scaler"],
+        lookahead_every=None if "lookahead" in without else hyp["lookahead_every"],
+        lookahead_decay=hyp["lookahead_decay"],
+        total_steps=total_steps,
+    )
 
 
-def speedrun_model(train_images, epochs: int, batch_size: int, widths=AIRBENCH94["widths"], without=(),
-                   hyp=AIRBENCH94):
+def speedrun_model(train_images, epochs: int, batch_size: int, widths=AIRBENCH94["widths"], without=(), hyp=AIRBENCH94):
     """The compiled speedrun model for `epochs` over `train_images` at `batch_size`, tricks in `without` left out."""
     model = speedrun_net(train_images, widths, without, hyp)
     total_steps = epochs * math.ceil(len(train_images) / batch_size)
     smoothing = 0.0 if "label_smoothing" in without else hyp["label_smoothing"]
-    model.compile(optimizer=speedrun_optimizer(model, total_steps, batch_size, without, hyp),
-                  loss=keras.losses.CategoricalCrossentropy(from_logits=True, label_smoothing=smoothing),
-                  metrics=[keras.metrics.CategoricalAccuracy(name="accuracy")])
+    model.compile(
+        optimizer=speedrun_optimizer(model, total_steps, batch_size, without, hyp),
+        loss=keras.losses.CategoricalCrossentropy(from_logits=True, label_smoothing=smoothing),
+        metrics=[keras.metrics.CategoricalAccuracy(name="accuracy")],
+    )
     return model
 
 
@@ -239,14 +301,20 @@ def speedrun_callbacks(without=()):
     return [] if "alternating_flip" in check_tricks(without) else [FlipOnOddEpochs()]
 
 
-def train_speedrun(split, *, notebook: str, run: str, budget: str, epochs: int, batch_size: int, widths,
-                   without=(), seed: int = 0, strategy=None, label=None, hyp=AIRBENCH94):
-    """Train, test (plain and with TTA: tta.tta_scores) and record one speedrun; return (record, model)."""
+def speedrun_training(split, *, epochs: int, batch_size: int, widths, without=(), hyp=AIRBENCH94) -> dict:
+    """What ch.train_and_record needs to train one speedrun: its builder, epochs, batch size, config, the
+    alternating flip's callback and the TTA test scores (tta.tta_scores)."""
     without = check_tricks(without)
     config = {"recipe": "airbench94", "widths": list(widths), "without": sorted(without), "hyp": dict(hyp)}
 
     def build():
         return speedrun_model(split.x_train, epochs, batch_size, widths, without, hyp)
-    return train_and_record(build, split, notebook=notebook, run=run, budget=budget, epochs=epochs,
-                            batch_size=batch_size, strategy=strategy, seed=seed, label=label, config=config,
-                            callbacks=speedrun_callbacks(without), scores=tta_scores)
+
+    return {
+        "build_model": build,
+        "epochs": epochs,
+        "batch_size": batch_size,
+        "config": config,
+        "callbacks": speedrun_callbacks(without),
+        "scores": tta_scores,
+    }

@@ -48,8 +48,14 @@ class Split:
         row = vars(settings) if not isinstance(settings, dict) else settings
         missing = [key for key in ("train_size", "val_size", "eval_size") if key not in row]
         if missing:
-            raise KeyError(f"the settings row has no {missing}: give train_size, val_size and eval_size (None keeps all)")
-        return self.with_train_subset(row["train_size"]).with_val_subset(row["val_size"]).with_eval_subset(row["eval_size"])
+            raise KeyError(
+                f"the settings row has no {missing}: give train_size, val_size and eval_size (None keeps all)"
+            )
+        return (
+            self.with_train_subset(row["train_size"])
+            .with_val_subset(row["val_size"])
+            .with_eval_subset(row["eval_size"])
+        )
 
     def with_train_subset(self, size, seed: int = 0) -> "Split":
         """The same split with the training part cut to a class-balanced subset of `size` (None keeps all)."""
@@ -74,7 +80,9 @@ class Split:
             return self
         val = balanced_subset(self.y_val, min(size, len(self.y_val)), seed)
         test = balanced_subset(self.y_test, min(size, len(self.y_test)), seed)
-        return replace(self, x_val=self.x_val[val], y_val=self.y_val[val], x_test=self.x_test[test], y_test=self.y_test[test])
+        return replace(
+            self, x_val=self.x_val[val], y_val=self.y_val[val], x_test=self.x_test[test], y_test=self.y_test[test]
+        )
 
 
 def split_validation(data: Cifar10, val_size: int = VALIDATION_SIZE, seed: int = SPLIT_SEED) -> Split:
@@ -86,9 +94,14 @@ def split_validation(data: Cifar10, val_size: int = VALIDATION_SIZE, seed: int =
     train_mask[val_index] = False
     train_index = np.random.default_rng(seed + 1).permutation(np.flatnonzero(train_mask))
     return Split(
-        data.x_train[train_index], data.y_train[train_index],
-        data.x_train[val_index], data.y_train[val_index],
-        data.x_test, data.y_test, data.class_names, data.source,
+        data.x_train[train_index],
+        data.y_train[train_index],
+        data.x_train[val_index],
+        data.y_train[val_index],
+        data.x_test,
+        data.y_test,
+        data.class_names,
+        data.source,
     )
 
 

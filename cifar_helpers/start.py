@@ -5,6 +5,7 @@ import time
 from .budgets import budget_settings
 from .data import data_note
 from .devices import setup_devices
+from .machinery.quiet import prepare_jax
 from .split import load_split
 
 
@@ -17,10 +18,13 @@ def start_notebook(notebook: str, settings: dict, budget=None, *, mixed_precisio
     for it too (cpu_bf16=True), e.g. for the long runs of one budget only.
     """
     started = time.perf_counter()
+    prepare_jax()
     cfg = budget_settings(settings, budget)
     cfg.notebook, cfg.elapsed = notebook, lambda: time.perf_counter() - started
-    strategy = setup_devices(mixed_precision=cfg.budget == "full" if mixed_precision is None else mixed_precision,
-                             cpu_bf16=cpu_bf16 or getattr(cfg, "cpu_bf16", False))
+    strategy = setup_devices(
+        mixed_precision=cfg.budget == "full" if mixed_precision is None else mixed_precision,
+        cpu_bf16=cpu_bf16 or getattr(cfg, "cpu_bf16", False),
+    )
     split = load_split().sized_for({"val_size": None, "eval_size": None, **vars(cfg)})  # validation: smaller saves CPU
     print(data_note(split.source))
     print("data:", split.sizes())

@@ -17,7 +17,7 @@ def mirrored_logits(model, images, batch_size: int) -> np.ndarray:
 def shifted(images, rows: int, cols: int) -> np.ndarray:
     """Images shifted by (rows, cols) pixels in {-1, 0, 1}, the border reflected (airbench's TTA views)."""
     padded = np.pad(images, [(0, 0), (1, 1), (1, 1), (0, 0)], mode="reflect")
-    return padded[:, 1 + rows:33 + rows, 1 + cols:33 + cols]
+    return padded[:, 1 + rows : 33 + rows, 1 + cols : 33 + cols]
 
 
 def tta_logits(model, images, level: int = 2, batch_size: int = 1000) -> np.ndarray:

@@ -2,13 +2,15 @@
 # The long runs of steps 1-4 at `overnight` (issue: the article's step 3 shows), one stage at a time, trained
 # ahead of notebooks 01-04 with their own code (scripts/train_runs.py), each record committed as it lands:
 #   nohup scripts/step3_runs.sh pilot > logs/step3.log 2>&1 &
-# Run it from a second worktree (a stable copy of the code) with CIFAR_RESULTS_DIR pointing at the results/ of the
-# checkout whose git gets the records (scripts/train_in_background.sh says why).
+# Run it from a second worktree (a stable copy of the code) with CIFAR_RESULTS_DIR pointing at the pending-results/
+# folder of the checkout whose git gets the records (scripts/train_in_background.sh says why). The records wait
+# there, committed, until their notebook is re-executed on them: then they move to results/ (git mv), and the
+# notebook's outputs and the generated pages change together.
 set -uo pipefail
 cd "$(dirname "$0")/.."
-stage=${1:?usage: scripts/step3_runs.sh pilot|seeds|chain|step4}
+stage=${1:?usage: scripts/step3_runs.sh pilot|pilot-step2|pilot-article-decay}  # a stage, or where in it to start
 python=${PYTHON:-.venv/bin/python}
-results=${CIFAR_RESULTS_DIR:-$PWD/results}
+results=${CIFAR_RESULTS_DIR:-$PWD/pending-results}
 NB03=notebooks/03_model_improvements.ipynb
 NB02=notebooks/02_data_augmentation.ipynb
 RUN03='ch.train_and_record(builder(switches), split, notebook=NOTEBOOK, run=run, label=label, budget=budget,
@@ -35,7 +37,11 @@ run03() {  # run03 RUN LABEL SWITCHES
 case "$stage" in
     pilot)  # the step-3 net at today's penalty (10 epochs of it: the bf16 parity check), step 2, the article's penalty
         run03 LRN "+LRN" 'STEPS["+LRN"]'
+        ;&
+    pilot-step2)
         train "$NB02" 2,6 --run "run = 'crop+flip+whiten'" --run "$RUN02"
+        ;&
+    pilot-article-decay)
         run03 LRN_article_decay "+LRN, weight decay 1e-4 / 256" '{**STEPS["+LRN"], "weight_decay": 1e-4 / 256}'
         ;;
     *) echo "unknown stage $stage"; exit 2 ;;

@@ -6,7 +6,6 @@ import pytest
 import cifar_helpers  # noqa: F401  (imports TensorFlow quietly once)
 from cifar_helpers import records
 
-
 COMMITTED_RESULTS = records.committed_results_dir  # the project's own results/
 
 

@@ -28,7 +28,7 @@ def test_random_crop_differs_per_image_and_stays_in_bounds():
     assert all(0 <= top <= 8 and 0 <= left <= 8 for top, left in offsets)
     for crop in np.asarray(crops):  # each crop is a contiguous window of the original
         top, left = next(iter(crop_offsets(batch, crop[None])))
-        np.testing.assert_array_equal(crop, batch[0, top:top + 24, left:left + 24])
+        np.testing.assert_array_equal(crop, batch[0, top : top + 24, left : left + 24])
 
 
 def test_random_crop_is_the_centre_crop_at_inference():

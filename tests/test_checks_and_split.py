@@ -79,8 +79,14 @@ def test_model_without_scaling_layer_gets_a_warning():
     raw = keras.Sequential([keras.Input((32, 32, 3)), keras.layers.Conv2D(4, 3)], name="raw")
     with pytest.warns(UnscaledInputWarning, match="raw pixels 0..255.*Rescaling"):
         assert warn_if_unscaled(raw)
-    scaled = keras.Sequential([keras.Input((32, 32, 3)), keras.layers.RandomFlip(), keras.layers.Rescaling(1 / 255),
-                               keras.layers.Conv2D(4, 3)])
+    scaled = keras.Sequential(
+        [
+            keras.Input((32, 32, 3)),
+            keras.layers.RandomFlip(),
+            keras.layers.Rescaling(1 / 255),
+            keras.layers.Conv2D(4, 3),
+        ]
+    )
     assert not warn_if_unscaled(scaled)
     nested = keras.Sequential([keras.Input((32, 32, 3)), keras.layers.RandomFlip(), scaled])
     assert not warn_if_unscaled(nested)
@@ -88,6 +94,7 @@ def test_model_without_scaling_layer_gets_a_warning():
 
 def test_sized_for_cuts_every_part_from_a_budget_row(tiny_cifar):
     from types import SimpleNamespace
+
     split = split_validation(tiny_cifar, val_size=50)
     small = split.sized_for(SimpleNamespace(train_size=40, val_size=20, eval_size=None, epochs=3))
     assert small.sizes() == {"train": 40, "validation": 20, "test": 50}

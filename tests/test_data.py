@@ -57,10 +57,13 @@ def test_official_archive_is_unpacked_once_into_the_cache(tmp_path):
     assert d.extract_official(archive, verify_hash=True, expected_sha256=expected) == folder
 
 
-@pytest.mark.parametrize("name, content, message", [
-    ("cifar-10-python.tar.gz", b"not really an archive", "not the official CIFAR-10 archive"),
-    ("cifar10-jpeg.tar.xz", b"xz", "unpack it first"),
-])
+@pytest.mark.parametrize(
+    "name, content, message",
+    [
+        ("cifar-10-python.tar.gz", b"not really an archive", "not the official CIFAR-10 archive"),
+        ("cifar10-jpeg.tar.xz", b"xz", "unpack it first"),
+    ],
+)
 def test_unusable_local_file_is_refused_with_the_fix(tmp_path, name, content, message):
     (tmp_path / name).write_bytes(content)
     with pytest.raises(d.DataError, match=message):
@@ -130,8 +133,12 @@ def test_env_var_is_used_when_no_argument(tmp_path, monkeypatch):
 
 def test_validate_accepts_good_and_rejects_missing_class(tiny_cifar):
     d.validate(tiny_cifar, expected=(200, 50))
-    broken = d.Cifar10(tiny_cifar.x_train, np.where(tiny_cifar.y_train == 3, 2, tiny_cifar.y_train),
-                       tiny_cifar.x_test, tiny_cifar.y_test)
+    broken = d.Cifar10(
+        tiny_cifar.x_train,
+        np.where(tiny_cifar.y_train == 3, 2, tiny_cifar.y_train),
+        tiny_cifar.x_test,
+        tiny_cifar.y_test,
+    )
     with pytest.raises(d.DataError, match="cat"):
         d.validate(broken, expected=(200, 50))
 

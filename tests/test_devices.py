@@ -24,7 +24,9 @@ def test_cpu_only_machine_gets_one_replica_and_says_so(capsys):
 def test_cpu_bf16_follows_the_cpu_flags_and_the_line_says_why(flags, policy, capsys, monkeypatch):
     from cifar_helpers import cpu
 
-    monkeypatch.setattr(cpu, "cpuinfo_text", lambda path="/proc/cpuinfo": f"model name\t: test CPU\nflags\t\t: {flags}\n")
+    monkeypatch.setattr(
+        cpu, "cpuinfo_text", lambda path="/proc/cpuinfo": f"model name\t: test CPU\nflags\t\t: {flags}\n"
+    )
     try:
         placement = setup_devices(cpu_bf16=True)
         assert keras.mixed_precision.global_policy().name == policy and placement.precision == policy
@@ -33,7 +35,9 @@ def test_cpu_bf16_follows_the_cpu_flags_and_the_line_says_why(flags, policy, cap
     line = capsys.readouterr().out.strip()
     why = "the CPU has avx512_bf16" if policy == "mixed_bfloat16" else "the CPU lacks avx512_bf16 and amx_bf16"
     assert f"precision: {policy} ({why}" in line
-    assert precision_tag(placement.device_line) == ("_bf16" if policy == "mixed_bfloat16" else "")  # notebook 10's run names
+    assert precision_tag(placement.device_line) == (
+        "_bf16" if policy == "mixed_bfloat16" else ""
+    )  # notebook 10's run names
 
 
 def test_mixed_precision_is_bfloat16_where_the_gpu_has_it():
@@ -44,7 +48,9 @@ def test_mixed_precision_is_bfloat16_where_the_gpu_has_it():
 
 
 def test_tf_config_counts_workers(monkeypatch):
-    monkeypatch.setenv("TF_CONFIG", json.dumps({"cluster": {"worker": ["a:1", "b:1"]}, "task": {"type": "worker", "index": 0}}))
+    monkeypatch.setenv(
+        "TF_CONFIG", json.dumps({"cluster": {"worker": ["a:1", "b:1"]}, "task": {"type": "worker", "index": 0}})
+    )
     assert tf_config_workers() == 2
     monkeypatch.setenv("TF_CONFIG", "{not json")
     with pytest.raises(ValueError, match="TF_CONFIG is not valid JSON"):
@@ -68,8 +74,13 @@ def test_mirrored_strategy_trains_on_two_logical_cpus():
         history = model.fit(x, y, batch_size=16, epochs=2, verbose=0)
         print("LOSS", history.history["loss"][-1])
     """)
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=180,
-                          env={**os.environ, "KERAS_BACKEND": "tensorflow"})
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        env={**os.environ, "KERAS_BACKEND": "tensorflow"},
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     assert "MirroredStrategy x2" in done.stdout and "LOSS" in done.stdout
 

@@ -10,14 +10,18 @@ from cifar_helpers.diagnose import read_curves
 
 
 def history(train, val, val_loss):
-    return {"accuracy": list(train), "val_accuracy": list(val), "val_loss": list(val_loss),
-            "loss": [1.0] * len(train)}
+    return {"accuracy": list(train), "val_accuracy": list(val), "val_loss": list(val_loss), "loss": [1.0] * len(train)}
 
 
 def test_overfitting_run_is_named_with_the_epoch_where_val_loss_turns_up():
     epochs = np.arange(20)
-    d = read_curves(history(np.minimum(0.3 + 0.05 * epochs, 0.99), np.minimum(0.3 + 0.04 * epochs, 0.6),
-                            np.r_[np.linspace(2.0, 1.1, 8), np.linspace(1.15, 2.0, 12)]))
+    d = read_curves(
+        history(
+            np.minimum(0.3 + 0.05 * epochs, 0.99),
+            np.minimum(0.3 + 0.04 * epochs, 0.6),
+            np.r_[np.linspace(2.0, 1.1, 8), np.linspace(1.15, 2.0, 12)],
+        )
+    )
     assert d.verdict.startswith("over-fitting")
     assert "lowest at epoch 8" in str(d) and "turned up" in str(d)
 
@@ -29,14 +33,18 @@ def test_run_still_improving_is_told_to_train_longer():
 
 
 def test_flat_low_training_accuracy_is_underfitting():
-    d = read_curves(history([0.3, 0.5, 0.55, 0.56, 0.56, 0.56], [0.3, 0.5, 0.54, 0.55, 0.55, 0.55],
-                            [2.0, 1.5, 1.3, 1.28, 1.28, 1.28]))
+    d = read_curves(
+        history(
+            [0.3, 0.5, 0.55, 0.56, 0.56, 0.56], [0.3, 0.5, 0.54, 0.55, 0.55, 0.55], [2.0, 1.5, 1.3, 1.28, 1.28, 1.28]
+        )
+    )
     assert d.verdict.startswith("under-fitting")
 
 
 def test_converged_good_fit_is_a_plateau():
-    d = read_curves(history([0.5, 0.8, 0.9, 0.9, 0.9, 0.9], [0.5, 0.78, 0.85, 0.85, 0.85, 0.85],
-                            [1.5, 0.7, 0.5, 0.5, 0.5, 0.5]))
+    d = read_curves(
+        history([0.5, 0.8, 0.9, 0.9, 0.9, 0.9], [0.5, 0.78, 0.85, 0.85, 0.85, 0.85], [1.5, 0.7, 0.5, 0.5, 0.5, 0.5])
+    )
     assert d.verdict.startswith("plateaued")
 
 
@@ -61,8 +69,15 @@ def test_recorded_batch_norm_runs_are_read_as_batch_norm_lag(run):
     assert read_curves(record).verdict.startswith("batch-norm lag"), run
 
 
-@pytest.mark.parametrize("run, verdict", [("bug_shuffled_labels", "at chance"), ("asker", "still learning"),
-                                          ("answer1_small", "still learning"), ("final", "still learning")])
+@pytest.mark.parametrize(
+    "run, verdict",
+    [
+        ("bug_shuffled_labels", "at chance"),
+        ("asker", "still learning"),
+        ("answer1_small", "still learning"),
+        ("final", "still learning"),
+    ],
+)
 def test_recorded_runs_without_the_lag_keep_their_reading(run, verdict):
     record = json.loads((RECORDED_07 / f"{run}.json").read_text())
     assert read_curves(record).verdict.startswith(verdict), run
@@ -75,8 +90,14 @@ def test_gradient_norms_agree_with_a_finite_difference_on_this_backend():
     from cifar_helpers import diagnose
 
     keras.utils.set_random_seed(0)
-    model = keras.Sequential([keras.Input((8, 8, 3)), keras.layers.Conv2D(2, 3, use_bias=False),
-                              keras.layers.GlobalAveragePooling2D(), keras.layers.Dense(10, activation="softmax")])
+    model = keras.Sequential(
+        [
+            keras.Input((8, 8, 3)),
+            keras.layers.Conv2D(2, 3, use_bias=False),
+            keras.layers.GlobalAveragePooling2D(),
+            keras.layers.Dense(10, activation="softmax"),
+        ]
+    )
     images = np.random.default_rng(0).normal(size=(4, 8, 8, 3)).astype("float32")
     labels = np.arange(4) % 10
     gradient = keras.ops.convert_to_numpy(diagnose.loss_gradients(model, images, labels)[0])
@@ -94,6 +115,7 @@ def test_gradient_norms_agree_with_a_finite_difference_on_this_backend():
 
 def test_the_most_confused_pair_counts_both_directions():
     from cifar_helpers.diagnose import confusion_counts, most_confused_pair
+
     counts = confusion_counts([0, 0, 1, 1, 2, 2, 2], [1, 0, 0, 1, 1, 1, 2], 3)
     assert counts.tolist() == [[1, 1, 0], [1, 1, 0], [0, 2, 1]]
     assert most_confused_pair(counts) == ((0, 1), 2)  # 0<->1 twice (once each way), 2->1 twice: the first found
@@ -105,15 +127,18 @@ RECORDED_OVERNIGHT = Path(__file__).resolve().parents[1] / "results" / "overnigh
 
 # The committed all-data histories that notebooks 01, 04 and 07 read aloud, each verdict pinned: "plateaued" only
 # where training and validation accuracy are both flat over the last fifth of training (at least 3 epochs).
-@pytest.mark.parametrize("notebook, run, verdict", [
-    ("01_baseline_cnn", "baseline", "still learning: validation accuracy is still rising"),
-    ("01_baseline_cnn", "baseline_long", "over-fitting"),
-    ("04_learning_rate_schedule", "schedule_0", "under-fitting"),  # Adam at a constant 0.01: both curves flat, low
-    ("07_stuck_at_60_percent", "asker_long", "plateaued"),
-    ("07_stuck_at_60_percent", "bn_no_maxnorm", "still learning: validation accuracy is still rising"),
-    ("07_stuck_at_60_percent", "final", "still learning: training accuracy is still rising"),
-    ("07_stuck_at_60_percent", "sanity_overfit", "over-fitting"),
-])
+@pytest.mark.parametrize(
+    "notebook, run, verdict",
+    [
+        ("01_baseline_cnn", "baseline", "still learning: validation accuracy is still rising"),
+        ("01_baseline_cnn", "baseline_long", "over-fitting"),
+        ("04_learning_rate_schedule", "schedule_0", "under-fitting"),  # Adam at a constant 0.01: both curves flat, low
+        ("07_stuck_at_60_percent", "asker_long", "plateaued"),
+        ("07_stuck_at_60_percent", "bn_no_maxnorm", "still learning: validation accuracy is still rising"),
+        ("07_stuck_at_60_percent", "final", "still learning: training accuracy is still rising"),
+        ("07_stuck_at_60_percent", "sanity_overfit", "over-fitting"),
+    ],
+)
 def test_recorded_overnight_verdicts(notebook, run, verdict):
     diagnosis = read_curves(json.loads((RECORDED_OVERNIGHT / notebook / f"{run}.json").read_text()))
     assert diagnosis.verdict.startswith(verdict), str(diagnosis)

@@ -23,8 +23,13 @@ import numpy as np
 import pytest
 
 from cifar_helpers.feed import ArrayBatches, check_global_batch, evaluation_batch_size, make_batches
-from cifar_helpers.processes import JAX_VARIABLES, configured_processes, this_process_writes, tf_config_process
-from cifar_helpers.resume import HEARTBEAT_VAR, heartbeat_seconds, looks_lost, lost_process
+from cifar_helpers.machinery.processes import (
+    JAX_VARIABLES,
+    configured_processes,
+    this_process_writes,
+    tf_config_process,
+)
+from cifar_helpers.machinery.resume import HEARTBEAT_VAR, heartbeat_seconds, looks_lost, lost_process
 
 PROJECT = Path(__file__).resolve().parents[1]
 WORKER = Path(__file__).with_name("distributed_worker.py")
@@ -54,17 +59,30 @@ def cluster_environments(backend: str, tmp_path: Path, count: int) -> list:
     which draws one reshuffle of the tf.data pipeline, so only a strategy run sees the same batches as two workers.
     """
     base = {key: value for key, value in os.environ.items() if key not in (*JAX_VARIABLES, "TF_CONFIG", "XLA_FLAGS")}
-    base.update(KERAS_BACKEND=backend, CIFAR_RESULTS_DIR=str(tmp_path / "results"), KERAS_HOME=str(tmp_path / "keras"),
-                PYTHONPATH=os.pathsep.join(filter(None, [str(PROJECT), os.environ.get("PYTHONPATH")])))
+    base.update(
+        KERAS_BACKEND=backend,
+        CIFAR_RESULTS_DIR=str(tmp_path / "results"),
+        KERAS_HOME=str(tmp_path / "keras"),
+        PYTHONPATH=os.pathsep.join(filter(None, [str(PROJECT), os.environ.get("PYTHONPATH")])),
+    )
     if backend == "jax" and count == 1:
         return [base]
     if backend == "jax":
         address = f"127.0.0.1:{free_ports(1)[0]}"
-        return [{**base, "KERAS_DISTRIBUTION_JOB_ADDRESSES": address, "KERAS_DISTRIBUTION_NUM_PROCESSES": str(count),
-                 "KERAS_DISTRIBUTION_PROCESS_ID": str(index)} for index in range(count)]
+        return [
+            {
+                **base,
+                "KERAS_DISTRIBUTION_JOB_ADDRESSES": address,
+                "KERAS_DISTRIBUTION_NUM_PROCESSES": str(count),
+                "KERAS_DISTRIBUTION_PROCESS_ID": str(index),
+            }
+            for index in range(count)
+        ]
     workers = [f"127.0.0.1:{port}" for port in free_ports(count)]
-    return [{**base, "TF_CONFIG": json.dumps({"cluster": {"worker": workers}, "task": {"type": "worker", "index": index}})}
-            for index in range(count)]
+    return [
+        {**base, "TF_CONFIG": json.dumps({"cluster": {"worker": workers}, "task": {"type": "worker", "index": index}})}
+        for index in range(count)
+    ]
 
 
 def start_processes(backend: str, tmp_path: Path, count: int, epochs: int = EPOCHS, kill_after=None) -> list:
@@ -74,8 +92,13 @@ def start_processes(backend: str, tmp_path: Path, count: int, epochs: int = EPOC
     for index, env in enumerate(cluster_environments(backend, tmp_path, count)):
         out, log = tmp_path / f"weights{index}.npz", tmp_path / f"log{index}.txt"
         kill = [str(kill_after)] if kill_after and index == 1 else []
-        process = subprocess.Popen([sys.executable, str(WORKER), str(out), str(epochs), *kill], env=env, cwd=tmp_path,
-                                   stdout=log.open("w"), stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            [sys.executable, str(WORKER), str(out), str(epochs), *kill],
+            env=env,
+            cwd=tmp_path,
+            stdout=log.open("w"),
+            stderr=subprocess.STDOUT,
+        )
         started.append(Started(process, out, log))
     return started
 
@@ -83,6 +106,7 @@ def start_processes(backend: str, tmp_path: Path, count: int, epochs: int = EPOC
 @dataclass
 class Started:
     """One started process, its weights file and its log; `ended`: when it was seen to exit (time.time)."""
+
     process: subprocess.Popen
     weights: Path
     log: Path
@@ -99,7 +123,9 @@ def wait_for(started: list, deadline_s: float = DEADLINE_S) -> list:
         if time.monotonic() > deadline:
             for one in started:
                 one.process.kill()
-            pytest.fail("the processes ran past the deadline:\n" + "\n---\n".join(one.text()[-2000:] for one in started))
+            pytest.fail(
+                "the processes ran past the deadline:\n" + "\n---\n".join(one.text()[-2000:] for one in started)
+            )
         for one in started:
             if not one.ended and one.process.poll() is not None:
                 one.ended = time.time()
@@ -155,9 +181,11 @@ def test_two_processes_train_like_one_and_resume_after_losing_one(tmp_path, caps
     assert lost.process.returncode == -signal.SIGKILL and survivor.process.returncode == 1, survivor_log[-3000:]
     to_error = survivor.ended - float(re.search(r"killing this process after epoch \d+ at ([\d.]+)", lost.text())[1])
     last_line = survivor_log.strip().splitlines()[-1]
-    assert last_line.endswith(f"process 1 of 2 was lost (this is process 0); nothing was recorded. Start every "
-                              f"process again with the same command and environment: the run resumes from epoch "
-                              f"{KILL_AFTER} of {EPOCHS}, the last one every process finished."), survivor_log[-3000:]
+    assert last_line.endswith(
+        f"process 1 of 2 was lost (this is process 0); nothing was recorded. Start every "
+        f"process again with the same command and environment: the run resumes from epoch "
+        f"{KILL_AFTER} of {EPOCHS}, the last one every process finished."
+    ), survivor_log[-3000:]
     assert to_error <= LOST_BOUND_S
     assert not (tmp_path / "cut" / "results").exists() or not files_under(tmp_path / "cut" / "results")
     kept = files_under(tmp_path / "cut" / "keras")
@@ -173,12 +201,15 @@ def test_two_processes_train_like_one_and_resume_after_losing_one(tmp_path, caps
     assert largest_difference(resumed[0], first) <= RESUME_TOLERANCE
     assert all(np.array_equal(a, b) for a, b in zip(*resumed))
     assert files_under(tmp_path / "cut" / "keras" / "cifar_runs") == [  # the backups gone, process 1's folder too
-        f"smoke/99_distributed/tiny/{name}" for name in ("final.weights.h5", "log.csv", "settings.json")]
+        f"smoke/99_distributed/tiny/{name}" for name in ("final.weights.h5", "log.csv", "settings.json")
+    ]
     with capsys.disabled():
-        print(f"\n{backend}: 2 processes + 1 alone + 2 cut, {time.monotonic() - started_at:.0f} s in all; "
-              f"|process 0 - process 1| <= {apart:.2e}; |process 0 - one process| <= {off:.2e}; "
-              f"kill to clear error {to_error:.1f} s; |resumed - uninterrupted| <= "
-              f"{largest_difference(resumed[0], first):.2e}")
+        print(
+            f"\n{backend}: 2 processes + 1 alone + 2 cut, {time.monotonic() - started_at:.0f} s in all; "
+            f"|process 0 - process 1| <= {apart:.2e}; |process 0 - one process| <= {off:.2e}; "
+            f"kill to clear error {to_error:.1f} s; |resumed - uninterrupted| <= "
+            f"{largest_difference(resumed[0], first):.2e}"
+        )
 
 
 def test_process_numbers_come_from_the_backends_own_variables(monkeypatch):
@@ -211,8 +242,10 @@ def test_tf_config_names_the_chief_process_0(monkeypatch):
 
 def test_each_process_takes_its_block_of_every_whole_global_batch():
     images = np.arange(10, dtype=np.uint8).reshape(10, 1, 1, 1) * np.ones((1, 32, 32, 3), np.uint8)
-    shares = [ArrayBatches(images, np.arange(10), 4, shuffle=True, seed=3, process_id=index, processes=2)
-              for index in range(2)]
+    shares = [
+        ArrayBatches(images, np.arange(10), 4, shuffle=True, seed=3, process_id=index, processes=2)
+        for index in range(2)
+    ]
     alone = ArrayBatches(images, np.arange(10), 4, shuffle=True, seed=3)
     assert len(shares[0]) == len(shares[1]) == 2 and len(alone) == 3  # the partial batch of 2 is left out
     for step in range(2):
@@ -237,14 +270,18 @@ def test_batches_must_split_evenly_over_the_devices():
 
 def test_the_lost_process_is_named_from_the_engines_message(monkeypatch):
     monkeypatch.delenv("TF_CONFIG", raising=False)
-    tf_text = ("Collective ops is aborted by: Error reported from /job:worker/task:1: The following tasks are unhealthy "
-               "(stopped sending heartbeats):\n/job:worker/replica:0/task:2\nThe tasks have crashed.")
+    tf_text = (
+        "Collective ops is aborted by: Error reported from /job:worker/task:1: The following tasks are unhealthy "
+        "(stopped sending heartbeats):\n/job:worker/replica:0/task:2\nThe tasks have crashed."
+    )
     assert lost_process(RuntimeError(tf_text), 0, 3) == "process 2"
     assert lost_process(RuntimeError("UNAVAILABLE: Task 1 heartbeat timeout."), 0, 3) == "process 1"
     assert lost_process(RuntimeError("Gloo AllGather failed: Connection closed by peer"), 1, 2) == "process 0"
     assert lost_process(RuntimeError("Gloo AllGather failed"), 0, 3) == "another process"
     workers = ["10.0.0.1:1234", "10.0.0.2:1234", "10.0.0.3:1234"]
-    monkeypatch.setenv("TF_CONFIG", json.dumps({"cluster": {"worker": workers}, "task": {"type": "worker", "index": 0}}))
+    monkeypatch.setenv(
+        "TF_CONFIG", json.dumps({"cluster": {"worker": workers}, "task": {"type": "worker", "index": 0}})
+    )
     assert lost_process(RuntimeError("Failed to connect to 10.0.0.3:1234"), 0, 3) == "process 2 (10.0.0.3:1234)"
 
 
@@ -269,7 +306,9 @@ def test_the_heartbeat_setting_is_checked(monkeypatch):
         heartbeat_seconds()
 
 
-NOTEBOOKS_VAR = "CIFAR_TEST_NOTEBOOKS_ON_TWO_PROCESSES"  # which notebooks: 01 by default (about 30-70 s), or 01,10; none
+NOTEBOOKS_VAR = (
+    "CIFAR_TEST_NOTEBOOKS_ON_TWO_PROCESSES"  # which notebooks: 01 by default (about 30-70 s), or 01,10; none
+)
 NOTEBOOK_DEADLINE_S = 300  # per notebook, both processes together (measured at smoke on a quiet 2-core machine:
 # 01 took 32 s on TensorFlow and 68 s on JAX)
 
@@ -295,15 +334,32 @@ def test_notebooks_run_on_two_processes_and_process_0_writes_the_copy(tmp_path):
         env.update(CIFAR_RETRAIN="1", CIFAR10_DATA=SESSION_DATA)  # train on two processes, even over smoke records
         if SESSION_KERAS_HOME:  # the session's decoded-image cache
             env["KERAS_HOME"] = SESSION_KERAS_HOME
-        command = [sys.executable, "-m", "cifar_helpers", "run", "--budget", "smoke", "--no-progress", "--out", str(out),
-                   *notebooks]
+        command = [
+            sys.executable,
+            "-m",
+            "cifar_helpers",
+            "run",
+            "--budget",
+            "smoke",
+            "--no-progress",
+            "--out",
+            str(out),
+            *notebooks,
+        ]
         log = tmp_path / f"log{index}.txt"
-        processes.append(Started(subprocess.Popen(command, env=env, cwd=PROJECT, stdout=log.open("w"),
-                                                  stderr=subprocess.STDOUT), tmp_path / "unused", log))
+        processes.append(
+            Started(
+                subprocess.Popen(command, env=env, cwd=PROJECT, stdout=log.open("w"), stderr=subprocess.STDOUT),
+                tmp_path / "unused",
+                log,
+            )
+        )
     logs = wait_for(processes, deadline_s=NOTEBOOK_DEADLINE_S * len(notebooks))
     assert all(one.process.returncode == 0 for one in processes), "\n---\n".join(log[-3000:] for log in logs)
     written = sorted(path.name for path in out.glob("*.ipynb"))
-    assert written == sorted(f"{path.stem}.ipynb" for name in notebooks for path in PROJECT.glob(f"notebooks/{name}_*.ipynb"))
+    assert written == sorted(
+        f"{path.stem}.ipynb" for name in notebooks for path in PROJECT.glob(f"notebooks/{name}_*.ipynb")
+    )
     assert logs[1].count("ok -> written by process 0") == len(notebooks)
     for path in out.glob("*.ipynb"):
         outputs = [output for cell in json.loads(path.read_text())["cells"] for output in cell.get("outputs", [])]

@@ -6,7 +6,7 @@ from pathlib import Path
 import keras
 
 from cifar_helpers import augment, models
-from cifar_helpers.fingerprint import STAMP_MODULES, changes, fingerprint
+from cifar_helpers.machinery.fingerprint import STAMP_MODULES, changes, fingerprint
 
 RESULTS = Path(__file__).resolve().parent.parent / "results"
 
@@ -24,19 +24,25 @@ def test_two_builds_of_one_network_have_one_fingerprint_though_keras_numbers_the
 
 
 def test_a_changed_learning_rate_is_named_with_both_values():
-    assert changes(fingerprint(built()), fingerprint(built(learning_rate=1e-2))) == ["optimizer learning_rate 0.001 -> 0.01"]
+    assert changes(fingerprint(built()), fingerprint(built(learning_rate=1e-2))) == [
+        "optimizer learning_rate 0.001 -> 0.01"
+    ]
 
 
 def test_a_changed_layer_setting_changes_the_network():
-    assert changes(fingerprint(built()), fingerprint(built(dropout=0.3))) == ["the network (its layers or their settings)"]
+    assert changes(fingerprint(built()), fingerprint(built(dropout=0.3))) == [
+        "the network (its layers or their settings)"
+    ]
 
 
 def test_a_schedule_of_other_settings_is_named_as_changed():
     def with_schedule(boundaries):
         schedule = keras.optimizers.schedules.PiecewiseConstantDecay(boundaries, [0.1, 0.01])
         return models.compile_for_classification(models.article_cnn(), keras.optimizers.SGD(schedule))
+
     assert changes(fingerprint(with_schedule([100])), fingerprint(with_schedule([200]))) == [
-        "optimizer learning_rate (PiecewiseConstantDecay) settings"]
+        "optimizer learning_rate (PiecewiseConstantDecay) settings"
+    ]
 
 
 def test_a_class_moved_to_another_module_keeps_its_stamp(monkeypatch):
@@ -62,8 +68,11 @@ def test_a_changed_setting_of_a_package_layer_changes_the_network():
 def test_the_stamp_of_a_committed_record_is_the_one_this_code_computes():
     """The quick step-3 network, built as notebook 03 builds it: a changed stamp would retrain every record."""
     record = json.loads((RESULTS / "quick" / "03_model_improvements" / "LRN.json").read_text())
-    model = models.article_cnn(preprocessing=augment.input_pipeline(**record["config"]["pipeline"]),
-                               name="improved_cnn", **record["config"]["switches"])
+    model = models.article_cnn(
+        preprocessing=augment.input_pipeline(**record["config"]["pipeline"]),
+        name="improved_cnn",
+        **record["config"]["switches"],
+    )
     model = models.compile_for_classification(model, keras.optimizers.Adam(learning_rate=1e-3))
     assert fingerprint(model) == record["fingerprint"]
 

@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 from keras import layers
 
-from cifar_helpers import fingerprint, fused_norm
+from cifar_helpers import fused_norm
+from cifar_helpers.machinery import fingerprint
 from cifar_helpers.diagnose import loss_gradients
 
 
@@ -28,8 +29,9 @@ def test_training_step_matches_keras_batch_norm(images):
     np.testing.assert_allclose(fused_net(images, training=True), keras_net(images, training=True), atol=1e-5)
     labels = np.arange(len(images)) % 2
     for fused, plain in zip(loss_gradients(fused_net, images, labels), loss_gradients(keras_net, images, labels)):
-        np.testing.assert_allclose(keras.ops.convert_to_numpy(fused), keras.ops.convert_to_numpy(plain), rtol=1e-4,
-                                   atol=1e-6)
+        np.testing.assert_allclose(
+            keras.ops.convert_to_numpy(fused), keras.ops.convert_to_numpy(plain), rtol=1e-4, atol=1e-6
+        )
     keras_bn, fused_bn = keras_net.layers[2], fused_net.layers[2]  # the moving averages, after two steps each
     np.testing.assert_allclose(fused_bn.moving_mean.numpy(), keras_bn.moving_mean.numpy(), rtol=1e-5)
     np.testing.assert_allclose(fused_bn.moving_variance.numpy(), keras_bn.moving_variance.numpy(), rtol=1e-5)

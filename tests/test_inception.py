@@ -34,7 +34,8 @@ def test_reductions_cost_what_the_paper_says():
     def cost(way):
         inputs = keras.Input((32, 32, 64))
         return inception.multiply_adds(keras.Model(inputs, inception.grid_reduction(inputs, 128, way)))
-    assert cost("conv_then_pool") == 4 * cost("pool_then_conv")   # same conv on a 4x larger grid
+
+    assert cost("conv_then_pool") == 4 * cost("pool_then_conv")  # same conv on a 4x larger grid
     assert cost("parallel") < cost("pool_then_conv")
 
 
@@ -46,8 +47,8 @@ def test_unknown_reduction_is_named():
 def test_compact_nets_build_and_residual_variant_adds_shortcuts():
     plain, residual = inception.compact_inception(), inception.compact_inception(residual=True)
     assert plain.output.shape == (None, 10) and residual.output.shape == (None, 10)
-    assert any(isinstance(l, keras.layers.Add) for l in residual.layers)
-    assert not any(isinstance(l, keras.layers.Add) for l in plain.layers)
+    assert any(isinstance(layer, keras.layers.Add) for layer in residual.layers)
+    assert not any(isinstance(layer, keras.layers.Add) for layer in plain.layers)
 
 
 def residual_scales(model):
@@ -62,7 +63,7 @@ def test_residual_scale_reaches_every_inception_resnet_block():
 
 def test_ece_is_zero_when_confidence_matches_accuracy_and_large_when_overconfident():
     labels = np.array([0, 0, 0, 0, 1, 1, 1, 1, 1, 1])
-    calibrated = np.tile([[0.4, 0.6]], (10, 1))      # always "class 1, 60% sure": right 6 times in 10
+    calibrated = np.tile([[0.4, 0.6]], (10, 1))  # always "class 1, 60% sure": right 6 times in 10
     assert expected_calibration_error(calibrated, labels) == pytest.approx(0.0)
     overconfident = np.tile([[0.01, 0.99]], (10, 1))
     assert expected_calibration_error(overconfident, labels) == pytest.approx(0.39)

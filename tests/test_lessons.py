@@ -84,6 +84,7 @@ def test_every_committed_quick_record_names_its_backend_and_data():
 
 # overnight: all 45,000 training images on 2 CPU cores (issue targets, on the JPEG copy)
 
+
 def test_overnight_01_baseline_reaches_65_percent_on_all_the_data():
     baseline = record("01_baseline_cnn", "baseline", "overnight")
     assert baseline["train_size"] == 45_000 and baseline["test_accuracy"] >= 0.65
@@ -103,8 +104,10 @@ def test_overnight_02_under_the_article_cnns_one_yardstick_only_all_three_clear_
     assert len(combined) == 3 and record(notebook, "crop+flip+whiten", "overnight")["test_accuracy"] >= 0.72
     assert verdict(combined, baseline, band) is True
     assert verdict(combined, single["whiten"], band) == WITHIN_NOISE, "all three lead whitening, inside the band"
-    assert verdict(single["whiten"], max(single["crop"], single["flip"], key=lambda r: r["test_accuracy"]),
-                   band) == WITHIN_NOISE
+    assert (
+        verdict(single["whiten"], max(single["crop"], single["flip"], key=lambda r: r["test_accuracy"]), band)
+        == WITHIN_NOISE
+    )
     assert verdict(single["flip"], baseline, band) == WITHIN_NOISE and verdict(single["crop"], baseline, band) is False
 
 
@@ -125,9 +128,14 @@ def test_overnight_03_with_augmentation_no_addition_clears_the_noise_and_togethe
     band, notebook = steps_yardstick("overnight"), "03_model_improvements"
     start = with_seeds(record("02_data_augmentation", "crop+flip+whiten", "overnight"))
     final = with_seeds(record(notebook, "LRN", "overnight"))
-    assert [r["config"]["pipeline"] for r in final] == [start[0]["config"]["pipeline"]] * 3 == [
-        {"crop": 24, "flip": True, "whiten": True}] * 3, "step 3 keeps step 2's front end"
-    chain = [start] + [record(notebook, run, "overnight") for run in ("weight_decay", "dropout", "batch_norm")] + [final]
+    assert (
+        [r["config"]["pipeline"] for r in final]
+        == [start[0]["config"]["pipeline"]] * 3
+        == [{"crop": 24, "flip": True, "whiten": True}] * 3
+    ), "step 3 keeps step 2's front end"
+    chain = (
+        [start] + [record(notebook, run, "overnight") for run in ("weight_decay", "dropout", "batch_norm")] + [final]
+    )
     assert all(verdict(after, before, band) == WITHIN_NOISE for before, after in zip(chain, chain[1:]))
     assert verdict(final, start, band) == WITHIN_NOISE
     assert band.label == "+LRN" and len(band.accuracies) == 3, "03's own seeds set the article CNN's band"
@@ -149,7 +157,10 @@ def test_overnight_04_the_first_drop_shows_and_the_schedules_at_least_match_step
     assert verdict(one_drop, constant, band) is True
     assert verdict(two_drops, one_drop, band) == WITHIN_NOISE, "the second drop: 'a little'"
     step_3 = with_seeds(record("03_model_improvements", "LRN", "overnight"))
-    assert verdict(two_drops, step_3, band) in (True, WITHIN_NOISE) and verdict(from_03, step_3, band) in (True, WITHIN_NOISE)
+    assert verdict(two_drops, step_3, band) in (True, WITHIN_NOISE) and verdict(from_03, step_3, band) in (
+        True,
+        WITHIN_NOISE,
+    )
 
 
 def test_overnight_05_past_14_layers_plain_nets_fit_and_test_worse_beyond_noise():

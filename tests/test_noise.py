@@ -6,8 +6,17 @@ from cifar_helpers.noise import WITHIN_NOISE, compare, sampling_floor, seed_spre
 
 
 def record(seed, accuracy, **other):
-    return {"notebook": "02_x", "budget": "quick", "epochs": 20, "train_size": 8000, "params": 10, "label": "base",
-            "seed": seed, "test_accuracy": accuracy, **other}
+    return {
+        "notebook": "02_x",
+        "budget": "quick",
+        "epochs": 20,
+        "train_size": 8000,
+        "params": 10,
+        "label": "base",
+        "seed": seed,
+        "test_accuracy": accuracy,
+        **other,
+    }
 
 
 def test_spread_is_highest_minus_lowest():
@@ -55,6 +64,7 @@ def test_records_that_are_not_one_run_are_refused():
 def test_recorded_spread_reads_a_run_and_its_seed_runs(tmp_path, monkeypatch):
     from cifar_helpers.noise import recorded_spread, widest
     from cifar_helpers.records import result_path, write_json_atomically
+
     monkeypatch.setenv("CIFAR_RESULTS_DIR", str(tmp_path))
     for run, seed, accuracy in (("base", 0, 0.60), ("base_seed1", 1, 0.63), ("base_seed2", 2, 0.61)):
         write_json_atomically(result_path("quick", "02_x", run), record(seed, accuracy, run=run))
@@ -69,13 +79,17 @@ def test_recorded_spread_reads_a_run_and_its_seed_runs(tmp_path, monkeypatch):
 def test_steps_yardstick_is_the_wider_of_02s_and_03s_spreads(tmp_path, monkeypatch):
     from cifar_helpers.noise import steps_yardstick
     from cifar_helpers.records import result_path, write_json_atomically
+
     monkeypatch.setenv("CIFAR_RESULTS_DIR", str(tmp_path))
-    for notebook, run, accuracies in (("02_data_augmentation", "crop+flip+whiten", (0.70, 0.71, 0.72)),
-                                      ("03_model_improvements", "LRN", (0.74, 0.75, 0.77))):
+    for notebook, run, accuracies in (
+        ("02_data_augmentation", "crop+flip+whiten", (0.70, 0.71, 0.72)),
+        ("03_model_improvements", "LRN", (0.74, 0.75, 0.77)),
+    ):
         for seed, accuracy in enumerate(accuracies):
             name = run if seed == 0 else f"{run}_seed{seed}"
-            write_json_atomically(result_path("quick", notebook, name),
-                                  record(seed, accuracy, notebook=notebook, run=name, label=run))
+            write_json_atomically(
+                result_path("quick", notebook, name), record(seed, accuracy, notebook=notebook, run=name, label=run)
+            )
     spread = steps_yardstick("quick")
     assert spread.label == "LRN" and spread.width == pytest.approx(0.03)
     with pytest.raises(FileNotFoundError):

@@ -96,8 +96,11 @@ def test_training_logs_stay_compact(path):
 @pytest.mark.parametrize("path", READY, ids=lambda p: p.stem)
 def test_prose_cells_are_short(path):
     prose = [(index, "".join(c["source"])) for index, c in enumerate(cells(path, "markdown"))]
-    long = [(index, prose_words(text)) for index, text in prose[1:]  # the title cell states the question and sources
-            if "\n|---" not in text and prose_words(text) > MOST_WORDS]  # tables are reference, not argument
+    long = [
+        (index, prose_words(text))
+        for index, text in prose[1:]  # the title cell states the question and sources
+        if "\n|---" not in text and prose_words(text) > MOST_WORDS
+    ]  # tables are reference, not argument
     assert not long, f"{path.name}: markdown cells (index, words) over {MOST_WORDS} words: {long}"
 
 
@@ -106,24 +109,33 @@ def test_prose_words_leave_headings_out():
 
 
 def test_workshop_table_quotes_each_notebooks_measured_time():
-    from cifar_helpers.summary import notebook_times
+    from cifar_helpers.machinery.summary import notebook_times
 
     lines = (ROOT / "notebooks" / "README.md").read_text().splitlines()
     header = next(line for line in lines if line.startswith("| notebook |")).strip("| ").split(" | ")
-    column = {budget: next(i for i, name in enumerate(header) if name.startswith(budget)) for budget in COMMITTED
-              if any(name.startswith(budget) for name in header)}
+    column = {
+        budget: next(i for i, name in enumerate(header) if name.startswith(budget))
+        for budget in COMMITTED
+        if any(name.startswith(budget) for name in header)
+    }
     for stem, (minutes, budget) in notebook_times(ROOT / "notebooks").items():
         rows = [line for line in lines if line.startswith(f"| [{stem}]")]
         assert rows, f"notebooks/README.md has no row for {stem}"
         cell = rows[0].strip("| ").split(" | ")[column[budget]]
-        assert cell.startswith(f"{minutes:.1f} min"), f"{stem} printed {minutes:.1f} min ({budget}); its {budget} column says {cell!r}"
+        assert cell.startswith(f"{minutes:.1f} min"), (
+            f"{stem} printed {minutes:.1f} min ({budget}); its {budget} column says {cell!r}"
+        )
 
 
 def test_notebook_times_reads_the_last_time_line(tmp_path):
-    from cifar_helpers.summary import notebook_times
+    from cifar_helpers.machinery.summary import notebook_times
 
-    cell = {"cell_type": "code", "outputs": [{"output_type": "stream", "name": "stdout",
-                                              "text": "Notebook wall time: 12.5 min (budget: quick)\n"}]}
+    cell = {
+        "cell_type": "code",
+        "outputs": [
+            {"output_type": "stream", "name": "stdout", "text": "Notebook wall time: 12.5 min (budget: quick)\n"}
+        ],
+    }
     (tmp_path / "03_x.ipynb").write_text(json.dumps({"cells": [cell]}))
     assert notebook_times(tmp_path) == {"03_x": (12.5, "quick")}
     cell["outputs"][0]["text"] = "Notebook wall time: 0.4 min (budget: quick); its 2 recorded runs trained in 3.9 min\n"
@@ -133,26 +145,42 @@ def test_notebook_times_reads_the_last_time_line(tmp_path):
 
 def test_time_line_adds_the_training_time_of_the_notebooks_own_runs():
     from cifar_helpers.records import result_path, write_json_atomically
-    from cifar_helpers.summary import time_line
+    from cifar_helpers.machinery.summary import time_line
 
     for notebook, run, seconds in (("03_x", "a", 60), ("03_x", "b", 90), ("04_y", "c", 600)):
-        write_json_atomically(result_path("quick", notebook, run),
-                              {"notebook": notebook, "budget": "quick", "finished": run, "wall_time_s": seconds, "run": run})
-    assert time_line("03_x", "quick", 24) == "Notebook wall time: 0.4 min (budget: quick); its 2 recorded runs trained in 2.5 min"
+        write_json_atomically(
+            result_path("quick", notebook, run),
+            {"notebook": notebook, "budget": "quick", "finished": run, "wall_time_s": seconds, "run": run},
+        )
+    assert (
+        time_line("03_x", "quick", 24)
+        == "Notebook wall time: 0.4 min (budget: quick); its 2 recorded runs trained in 2.5 min"
+    )
     assert time_line("09_z", "quick", 6) == "Notebook wall time: 0.1 min (budget: quick)"
-    write_json_atomically(result_path("quick", "03_x", "exercise_a"),
-                          {"notebook": "03_x", "budget": "quick", "finished": "c", "wall_time_s": 120, "run": "exercise_a"})
+    write_json_atomically(
+        result_path("quick", "03_x", "exercise_a"),
+        {"notebook": "03_x", "budget": "quick", "finished": "c", "wall_time_s": 120, "run": "exercise_a"},
+    )
     assert time_line("03_x", "quick", 24).endswith("trained in 2.5 min (its exercises' 1 more in 2.0 min)")
 
 
 def test_time_line_counts_one_precision_of_a_cpu_s_runs():
     from cifar_helpers.records import result_path, write_json_atomically
-    from cifar_helpers.summary import time_line
+    from cifar_helpers.machinery.summary import time_line
 
     cpu = "Backend: tensorflow; devices: CPU only (2 cores); strategy: default (one device) x1; precision: "
     for run, seconds, precision in (("a", 60, "float32"), ("a_bf16", 30, "mixed_bfloat16 (the CPU has avx512_bf16)")):
-        write_json_atomically(result_path("quick", "10_x", run), {"notebook": "10_x", "budget": "quick", "finished": run,
-                                                                  "wall_time_s": seconds, "run": run, "device": cpu + precision})
+        write_json_atomically(
+            result_path("quick", "10_x", run),
+            {
+                "notebook": "10_x",
+                "budget": "quick",
+                "finished": run,
+                "wall_time_s": seconds,
+                "run": run,
+                "device": cpu + precision,
+            },
+        )
     assert time_line("10_x", "quick", 6).endswith("its 1 recorded runs trained in 1.0 min")
     assert time_line("10_x", "quick", 6, tag="_bf16").endswith("its 1 recorded runs trained in 0.5 min")
 
@@ -175,7 +203,9 @@ def preamble(path):
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem[:2] for p in NOTEBOOKS])
 def test_two_code_cells_come_before_the_first_teaching_cell(path):
     parameters, setup = preamble(path)
-    assert "parameters" in parameters.get("metadata", {}).get("tags", []), f"{path.name}: first code cell must be `parameters`"
+    assert "parameters" in parameters.get("metadata", {}).get("tags", []), (
+        f"{path.name}: first code cell must be `parameters`"
+    )
     source = "".join(setup["source"])
     assert source.startswith(IMPORT_BLOCK), f"{path.name}: the setup cell starts with the shared import block"
     printed = "".join("".join(o.get("text", "")) for o in setup.get("outputs", []))
@@ -206,24 +236,35 @@ def test_exercises_ask_for_a_prediction_and_fold_their_solutions(path):
     found = cells(path)
     asked = next("".join(c["source"]) for c in found if "## Try it yourself" in "".join(c["source"]))
     asked = re.sub(r"[ \t]*\n[ \t]+", " ", asked)  # a prompt may wrap between its lines
-    assert len(EXERCISE.findall(asked)) == asked.count("*Predict first:*") > 0, f"{path.name}: one prediction per exercise"
+    assert len(EXERCISE.findall(asked)) == asked.count("*Predict first:*") > 0, (
+        f"{path.name}: one prediction per exercise"
+    )
     start = next(i for i, c in enumerate(found) if "".join(c["source"]).startswith("## Solutions"))
-    for cell in found[start + 1:]:
+    for cell in found[start + 1 :]:
         source = "".join(cell["source"])
         if cell["cell_type"] == "code" and "time_line" not in source:
             metadata = cell["metadata"]
-            assert "hide-cell" in metadata.get("tags", []) and metadata.get("jupyter", {}).get("source_hidden"), \
+            assert "hide-cell" in metadata.get("tags", []) and metadata.get("jupyter", {}).get("source_hidden"), (
                 f"{path.name}: a solution's code is not folded: {source[:60]}"
+            )
             assert metadata.get("mystnb", {}).get("code_prompt_show") == "Show solution"
         elif cell["cell_type"] == "markdown" and not is_label(source):
-            assert source.startswith("<details><summary>Show solution</summary>") and source.endswith("</details>"), \
+            assert source.startswith("<details><summary>Show solution</summary>") and source.endswith("</details>"), (
                 f"{path.name}: a solution's prose is not folded: {source[:60]}"
+            )
 
 
 def test_notebook_code_runs_on_every_backend():
-    """Notebook code leaves backend-specific calls to the package (`.numpy()` fails on JAX arrays: keras.ops.convert_to_numpy)."""
-    found = [f"{path.name}: {line.strip()}" for path in NOTEBOOKS for cell in cells(path, "code")
-             for line in "".join(cell["source"]).splitlines() if BACKEND_SPECIFIC.search(line)]
+    """Notebook code leaves backend-specific calls to the package (`.numpy()` fails on JAX arrays:
+    keras.ops.convert_to_numpy).
+    """
+    found = [
+        f"{path.name}: {line.strip()}"
+        for path in NOTEBOOKS
+        for cell in cells(path, "code")
+        for line in "".join(cell["source"]).splitlines()
+        if BACKEND_SPECIFIC.search(line)
+    ]
     assert not found, found
 
 

@@ -18,8 +18,12 @@ from cifar_helpers.data import CLASS_NAMES  # noqa: E402
 
 def record(run, n=3, depth=None, test_accuracy=0.5):
     ramp = np.linspace(0, 1, n)
-    history = {"loss": list(2 - ramp), "val_loss": list(2.2 - ramp), "accuracy": list(0.3 + 0.4 * ramp),
-               "val_accuracy": list(0.25 + 0.4 * ramp)}
+    history = {
+        "loss": list(2 - ramp),
+        "val_loss": list(2.2 - ramp),
+        "accuracy": list(0.3 + 0.4 * ramp),
+        "val_accuracy": list(0.25 + 0.4 * ramp),
+    }
     return {"run": run, "label": run, "test_accuracy": test_accuracy, "history": history, "config": {"depth": depth}}
 
 
@@ -76,7 +80,9 @@ def test_every_panel_has_both_axes_labelled(name):
         assert ax.get_label() != "<colorbar>" or ax.get_ylabel().strip(), "colour bar without a label"
 
 
-@pytest.mark.parametrize("name", ["history", "history with drops", "history with a spike", "learning rates", "gradients"])
+@pytest.mark.parametrize(
+    "name", ["history", "history with drops", "history with a spike", "learning rates", "gradients"]
+)
 def test_count_axes_have_whole_number_ticks(name):
     fig = FIGURES[name]
     fig.canvas.draw()
@@ -283,7 +289,9 @@ def test_class_balance_counts():
 def test_ablation_bars_leave_room_for_every_label_and_shade_the_spread():
     fig = plots.plot_ablation({"dirac": 6.6, "flip": -0.5, "tta": 1.3}, 0.35)
     ax = fig.axes[0]
-    assert ax.get_xlabel() and ax.get_ylabel() and [t.get_text() for t in ax.get_yticklabels()] == ["dirac", "flip", "tta"]
+    assert (
+        ax.get_xlabel() and ax.get_ylabel() and [t.get_text() for t in ax.get_yticklabels()] == ["dirac", "flip", "tta"]
+    )
     left, right = ax.get_xlim()
     assert left < -0.5 - 0.5 and right > 6.6 + 0.5  # negative and positive bar labels sit inside the axes
     assert fig.legends and "noise band" in fig.legends[0].get_texts()[0].get_text()
@@ -302,7 +310,12 @@ def test_filters_get_one_panel_each_and_the_schedule_plot_counts_steps_and_epoch
 
 def test_mark_epoch_draws_one_line_per_epoch_panel_and_one_legend_entry():
     from cifar_helpers.plots import mark_epoch
-    record = {"run": "r", "label": "r", "history": {k: [1.0, 0.9, 0.8] for k in ("loss", "val_loss", "accuracy", "val_accuracy")}}
+
+    record = {
+        "run": "r",
+        "label": "r",
+        "history": {k: [1.0, 0.9, 0.8] for k in ("loss", "val_loss", "accuracy", "val_accuracy")},
+    }
     fig = mark_epoch(plots.plot_history([record]), 2, "step-1 run ends")
     assert all(any(list(line.get_xdata()) == [2, 2] for line in ax.get_lines()) for ax in fig.axes)
     labels = [text.get_text() for text in fig.legends[0].get_texts()]
@@ -365,12 +378,17 @@ def test_slots_differ_between_runs_that_may_share_a_figure():
 
 
 def test_labels_take_slots_main_runs_first_then_long_runs_then_exercises(tmp_path):
-    for notebook, run, label, finished in [("02_x", "exercise_a", "ex", "1"), ("01_y", "base_long", "long", "2"),
-                                           ("01_y", "base", "base", "3"), ("01_y", "base_seed1", "base", "4")]:
+    for notebook, run, label, finished in [
+        ("02_x", "exercise_a", "ex", "1"),
+        ("01_y", "base_long", "long", "2"),
+        ("01_y", "base", "base", "3"),
+        ("01_y", "base_seed1", "base", "4"),
+    ]:
         path = tmp_path / "quick" / notebook / f"{run}.json"
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps({"notebook": notebook, "run": run, "label": label, "budget": "quick",
-                                    "finished": finished}))
+        path.write_text(
+            json.dumps({"notebook": notebook, "run": run, "label": label, "budget": "quick", "finished": finished})
+        )
     assert colours.recorded_labels(tmp_path) == [("01_y", "base"), ("01_y", "long"), ("02_x", "ex")]
 
 
@@ -383,8 +401,9 @@ def test_the_committed_table_gives_rival_runs_different_slots(project_results):
 def diverging(run, source, after, n=8):
     """A copy of `source` under another name, whose every value changes after epoch `after`."""
     result = record(run, n)
-    result["history"] = {key: values[:after] + [v + 0.05 for v in values[after:]]
-                         for key, values in source["history"].items()}
+    result["history"] = {
+        key: values[:after] + [v + 0.05 for v in values[after:]] for key, values in source["history"].items()
+    }
     return result
 
 
@@ -394,12 +413,20 @@ def test_a_run_covered_by_later_ones_gets_a_wider_band_beneath_them_and_says_unt
     two_drops = diverging("0.01 -> 0.001 -> 0.0005", one_drop, 6)
     fig = plots.plot_history([constant, one_drop, two_drops])
     texts = [t.get_text() for t in fig.legends[0].get_texts()]
-    assert texts == ["0.01 constant (same as 0.01 -> 0.001 until epoch 5)",
-                     "0.01 -> 0.001 (same as 0.01 -> 0.001 -> 0.0005 until epoch 6)", "0.01 -> 0.001 -> 0.0005"]
+    assert texts == [
+        "0.01 constant (same as 0.01 -> 0.001 until epoch 5)",
+        "0.01 -> 0.001 (same as 0.01 -> 0.001 -> 0.0005 until epoch 6)",
+        "0.01 -> 0.001 -> 0.0005",
+    ]
     for ax in fig.axes:
         widths = [line.get_linewidth() for line in ax.lines]
-        assert widths == [plots.LINE_WIDTH + 2 * plots.BAND_STEP, plots.LINE_WIDTH,  # covered by both later runs
-                          plots.LINE_WIDTH + plots.BAND_STEP, plots.LINE_WIDTH, plots.LINE_WIDTH]
+        assert widths == [
+            plots.LINE_WIDTH + 2 * plots.BAND_STEP,
+            plots.LINE_WIDTH,  # covered by both later runs
+            plots.LINE_WIDTH + plots.BAND_STEP,
+            plots.LINE_WIDTH,
+            plots.LINE_WIDTH,
+        ]
         assert [len(ax.lines[i].get_xdata()) for i in (0, 2)] == [5, 6], "the band only where the runs coincide"
     matplotlib.pyplot.close(fig)
 
@@ -414,15 +441,19 @@ def test_identical_runs_say_so_and_runs_sharing_one_point_are_left_alone():
 
 def test_a_legend_of_long_labels_takes_fewer_columns_and_stays_on_the_page():
     long = {f"run {i} (same as run {i + 1} until epoch 15) " + "MMM " * 6: [1, 2] for i in range(4)}
-    for fig in (plots.plot_gradient_norms(long), plots.plot_history([record(label, 3 + i) for i, label in enumerate(long)])):
+    for fig in (
+        plots.plot_gradient_norms(long),
+        plots.plot_history([record(label, 3 + i) for i, label in enumerate(long)]),
+    ):
         fig.canvas.draw()
         assert fig.legends[0].get_window_extent().width <= fig.bbox.width
         matplotlib.pyplot.close(fig)
 
 
 def test_filters_are_drawn_with_zero_as_grey_and_their_sign_and_size_kept():
-    np.testing.assert_allclose(plots.filter_for_display(np.array([-2.0, -1.0, 0.0, 1.0, 2.0]), 2.0),
-                               [0.0, 0.25, 0.5, 0.75, 1.0])
+    np.testing.assert_allclose(
+        plots.filter_for_display(np.array([-2.0, -1.0, 0.0, 1.0, 2.0]), 2.0), [0.0, 0.25, 0.5, 0.75, 1.0]
+    )
     pattern = np.zeros((2, 2, 3))
     pattern[0, 0] = [1.0, -0.5, 0.0]
     kernel = np.stack([pattern, 10 * pattern], axis=-1)  # the same pattern, ten times larger
@@ -452,9 +483,11 @@ def test_runs_that_train_alike_but_validate_differently_are_said_and_banded_in_t
 
 
 def test_ordinary_first_epoch_losses_stay_on_the_panel():
-    curves = {"ResNet-20": [1.74, 1.19, 0.99, 0.87, 0.80, 0.74, 0.68, 0.63, 0.59, 0.57],  # notebook 06, overnight
-              "ResNet-32": [1.78, 1.20, 1.00, 0.89, 0.80, 0.73, 0.69, 0.64, 0.59, 0.57],
-              "ResNet-56": [2.11, 1.33, 1.08, 0.96, 0.88, 0.80, 0.74, 0.68, 0.63, 0.60]}
+    curves = {
+        "ResNet-20": [1.74, 1.19, 0.99, 0.87, 0.80, 0.74, 0.68, 0.63, 0.59, 0.57],  # notebook 06, overnight
+        "ResNet-32": [1.78, 1.20, 1.00, 0.89, 0.80, 0.73, 0.69, 0.64, 0.59, 0.57],
+        "ResNet-56": [2.11, 1.33, 1.08, 0.96, 0.88, 0.80, 0.74, 0.68, 0.63, 0.60],
+    }
     resnets = []
     for label, losses in curves.items():
         resnets.append(record(label, 10))
@@ -501,8 +534,9 @@ def test_ablation_band_is_noise_compares_band_and_bars_beyond_it_stand_apart():
 
 
 def test_accuracy_bars_start_just_under_the_lowest_bar_and_say_so():
-    ax = plots.plot_accuracy_bars([record("baseline", test_accuracy=0.71), record("crop", test_accuracy=0.687)],
-                                  article={"baseline": 69.36}).axes[0]
+    ax = plots.plot_accuracy_bars(
+        [record("baseline", test_accuracy=0.71), record("crop", test_accuracy=0.687)], article={"baseline": 69.36}
+    ).axes[0]
     bottom, top = ax.get_ylim()
     assert bottom == 65 and 71 < top < 75, "the differences fill the panel"
     assert "starts at 65, not 0" in ax.get_ylabel()

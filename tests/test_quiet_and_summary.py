@@ -7,14 +7,17 @@ from pathlib import Path
 
 import pytest
 
-from cifar_helpers import references, summary
+from cifar_helpers import references
+from cifar_helpers.machinery import summary
 from cifar_helpers.records import result_path, write_json_atomically
 
 
 def test_stderr_is_silenced_only_inside_the_block():
-    script = ("import os; from cifar_helpers.quiet import stderr_silenced\n"
-              "with stderr_silenced():\n    os.write(2, b'hidden\\n')\n"
-              "os.write(2, b'shown\\n')\n")
+    script = (
+        "import os; from cifar_helpers.machinery.quiet import stderr_silenced\n"
+        "with stderr_silenced():\n    os.write(2, b'hidden\\n')\n"
+        "os.write(2, b'shown\\n')\n"
+    )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert "hidden" not in done.stderr and "shown" in done.stderr
 
@@ -22,7 +25,7 @@ def test_stderr_is_silenced_only_inside_the_block():
 def test_only_jaxs_int64_truncation_warning_is_hidden():
     import warnings
 
-    from cifar_helpers.quiet import hide_jax_int64_warning
+    from cifar_helpers.machinery.quiet import hide_jax_int64_warning
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -64,10 +67,19 @@ def test_each_article_step_quotes_the_articles_number_for_that_step():
 
 def record(notebook, run, accuracy, train_size=8000, epochs=20, budget="quick", **extra):
     """Write a minimal recorded run and return it."""
-    payload = {"notebook": notebook, "run": run, "label": run.upper(), "budget": budget, "test_accuracy": accuracy,
-               "train_size": train_size, "epochs": epochs, "wall_time_s": 60.0, "data_source": "JPEG image-folder copy",
-               "finished": f"2026-01-01T00:00:{len(run):02d}+00:00",
-               "history": {"val_accuracy": [accuracy - 0.01, accuracy]}} | extra
+    payload = {
+        "notebook": notebook,
+        "run": run,
+        "label": run.upper(),
+        "budget": budget,
+        "test_accuracy": accuracy,
+        "train_size": train_size,
+        "epochs": epochs,
+        "wall_time_s": 60.0,
+        "data_source": "JPEG image-folder copy",
+        "finished": f"2026-01-01T00:00:{len(run):02d}+00:00",
+        "history": {"val_accuracy": [accuracy - 0.01, accuracy]},
+    } | extra
     write_json_atomically(result_path(budget, notebook, run), payload)
     return payload
 
@@ -91,7 +103,9 @@ def test_steps_table_shows_the_best_run_of_a_step_and_marks_missing_ones():
     record("01_baseline_cnn", "baseline", 0.6936, 10, 1)
     for run, accuracy in (("resnet20", 0.43), ("resnet32", 0.61), ("resnet56", 0.22)):
         record("06_residual_networks", run, accuracy, 6000, 8)
-    record("06_residual_networks", "resnet44", 0.70, 6000, 8, history={"val_accuracy": [0.3, 0.4]})  # best test, not best val
+    record(
+        "06_residual_networks", "resnet44", 0.70, 6000, 8, history={"val_accuracy": [0.3, 0.4]}
+    )  # best test, not best val
     lines = summary.steps_markdown(["quick"]).splitlines()
     assert lines[0] == "| step | change | article | ours, quick: run (images x epochs) | ours, quick (test) |"
     assert lines[2].endswith("| 69.36% (test) | BASELINE (10 x 1) | 69.36% |")
@@ -106,8 +120,14 @@ def test_steps_table_counts_only_the_runs_a_budget_recorded():
 
 
 def test_gains_only_between_comparable_steps_with_a_footnote_why():
-    for i, (notebook, run) in enumerate((("01_baseline_cnn", "baseline"), ("02_data_augmentation", "crop+flip+whiten"),
-                                         ("03_model_improvements", "LRN"), ("04_learning_rate_schedule", "schedule_2"))):
+    for i, (notebook, run) in enumerate(
+        (
+            ("01_baseline_cnn", "baseline"),
+            ("02_data_augmentation", "crop+flip+whiten"),
+            ("03_model_improvements", "LRN"),
+            ("04_learning_rate_schedule", "schedule_2"),
+        )
+    ):
         record(notebook, run, 0.55 + 0.05 * i)
     record("05_deeper_plain_networks", "plain8", 0.5, 6000, 8)
     record("06_residual_networks", "resnet20", 0.4, 6000, 8)
@@ -122,13 +142,21 @@ def test_gains_only_between_comparable_steps_with_a_footnote_why():
 
 def test_a_step_gain_is_judged_on_means_of_seeds_against_the_article_cnns_yardstick():
     record("01_baseline_cnn", "baseline", 0.60)
-    for run, accuracy, seed in (("crop+flip+whiten", 0.64, 0), ("crop+flip+whiten_seed1", 0.65, 1),
-                                ("crop+flip+whiten_seed2", 0.66, 2)):
+    for run, accuracy, seed in (
+        ("crop+flip+whiten", 0.64, 0),
+        ("crop+flip+whiten_seed1", 0.65, 1),
+        ("crop+flip+whiten_seed2", 0.66, 2),
+    ):
         record("02_data_augmentation", run, accuracy, seed=seed, params=1)
     record("03_model_improvements", "LRN", 0.66)
-    rows = {line.split(" | ")[0][2:]: line.split(" | ") for line in summary.gains_markdown("quick").splitlines()
-            if line.startswith("| ")}
-    assert rows["2 augmentation"][5] == "yes (+5.00 pts; band 2.00: CROP+FLIP+WHITEN, 3 seeds); one seed"  # the baseline
+    rows = {
+        line.split(" | ")[0][2:]: line.split(" | ")
+        for line in summary.gains_markdown("quick").splitlines()
+        if line.startswith("| ")
+    }
+    assert (
+        rows["2 augmentation"][5] == "yes (+5.00 pts; band 2.00: CROP+FLIP+WHITEN, 3 seeds); one seed"
+    )  # the baseline
     assert rows["3 model"][5] == "within noise (+1.00 pts; band 2.00: CROP+FLIP+WHITEN, 3 seeds); one seed"
 
 
@@ -158,24 +186,48 @@ def test_steps_chart_has_bars_per_step_and_no_line_between_steps():
     heights = sorted(round(bar.get_height(), 2) for bar in ax.patches)
     assert heights == sorted([69.36, 80.42, 85.72, 86.24, 91.55, 55.0, 40.0])
     values = [text.get_text() for text in ax.texts]
-    assert values == ["69.36", "80.42", "85.72", "86.24", "91.55", "55.0", "40.0"], "the article's bars carry their numbers too"
+    assert values == ["69.36", "80.42", "85.72", "86.24", "91.55", "55.0", "40.0"], (
+        "the article's bars carry their numbers too"
+    )
 
 
 def test_a_notebook_shows_its_runs_under_the_other_budgets_beside_its_own():
     cpu = "Backend: tensorflow; devices: CPU only (2 cores); strategy: default (one device) x1; precision: float32"
     gpu = "Backend: jax; devices: 1 GPU(s): NVIDIA H100 80GB HBM3; strategy: DataParallel x1; precision: mixed_bfloat16"
-    record("06_residual_networks", "resnet56", 0.4053, 4000, 8, device=cpu, backend="tensorflow",
-           history={"val_accuracy": [0.3, 0.4125, 0.41]})
-    record("06_residual_networks", "resnet20", 0.5198, 4000, 8, device=cpu, backend="tensorflow",
-           finished="2026-01-01T00:00:00+00:00")  # trained first: listed first
+    record(
+        "06_residual_networks",
+        "resnet56",
+        0.4053,
+        4000,
+        8,
+        device=cpu,
+        backend="tensorflow",
+        history={"val_accuracy": [0.3, 0.4125, 0.41]},
+    )
+    record(
+        "06_residual_networks",
+        "resnet20",
+        0.5198,
+        4000,
+        8,
+        device=cpu,
+        backend="tensorflow",
+        finished="2026-01-01T00:00:00+00:00",
+    )  # trained first: listed first
     record("05_deeper_plain_networks", "plain8", 0.49, 4000, 8, device=cpu, backend="tensorflow")
     record("06_residual_networks", "resnet56", 0.89, 45000, 50, budget="full", device=gpu, backend="jax")
     quick_table = summary.beside_table("06_residual_networks", "quick").splitlines()
-    assert quick_table[0] == ("**On 2 CPU cores with the `quick` budget (training subsets, for a class on laptops)** "
-                              "you should see (`results/quick/`):")
-    assert [line.split(" | ")[0] for line in quick_table[4:]] == ["| RESNET20", "| RESNET56"]  # 05's plain run is not 06's
-    assert quick_table[5] == ("| RESNET56 | 4,000 images x 8 epochs | 40.53% | 41.25% | 1.0 min "
-                              "| CPU only (2 cores), tensorflow |")
+    assert quick_table[0] == (
+        "**On 2 CPU cores with the `quick` budget (training subsets, for a class on laptops)** "
+        "you should see (`results/quick/`):"
+    )
+    assert [line.split(" | ")[0] for line in quick_table[4:]] == [
+        "| RESNET20",
+        "| RESNET56",
+    ]  # 05's plain run is not 06's
+    assert quick_table[5] == (
+        "| RESNET56 | 4,000 images x 8 epochs | 40.53% | 41.25% | 1.0 min | CPU only (2 cores), tensorflow |"
+    )
     no_overnight = "*No run of this notebook is recorded on 2 CPU cores with the `overnight` budget (all 45,000"
     beside_full = summary.beside_markdown("06_residual_networks", "full")
     assert beside_full.startswith(no_overnight) and beside_full.endswith("\n".join(quick_table))
@@ -187,5 +239,6 @@ def test_a_notebook_shows_its_runs_under_the_other_budgets_beside_its_own():
     assert summary.beside_markdown("06_residual_networks", "smoke").count("you should see") == 2  # CI: every budget
     assert summary.beside_markdown("05_deeper_plain_networks", "quick").startswith(
         "*No run of this notebook is recorded on one GPU with the `full` budget yet (docs/offline-gpu.md: "
-        "\"A GPU machine without internet\")")
+        '"A GPU machine without internet")'
+    )
     assert summary.hardware({}) == "not recorded"

@@ -2,11 +2,14 @@
 
 import pytest
 
-from cifar_helpers import records, tables
+from cifar_helpers import records
+from cifar_helpers.machinery import matching, tables
 
 
 def test_missing_result_names_the_notebook_to_run():
-    with pytest.raises(records.MissingResultError, match="Run notebooks/01_baseline_cnn.ipynb first with CIFAR_BUDGET=quick"):
+    with pytest.raises(
+        records.MissingResultError, match="Run notebooks/01_baseline_cnn.ipynb first with CIFAR_BUDGET=quick"
+    ):
         records.load_result("quick", "01_baseline_cnn", "no_such_run")
 
 
@@ -17,20 +20,22 @@ def test_atomic_write_leaves_no_temporary_files(tmp_path):
 
 
 def test_a_record_stands_in_only_when_no_setting_differs():
-    wanted = {key: 1 for key in records.MATCHED_FIELDS}
-    assert records.differences({**wanted, "test_accuracy": 0.5}, wanted) == []
-    for key in records.MATCHED_FIELDS:
-        assert records.differences(wanted, {**wanted, key: 2}) == [f"{key} 1 -> 2"], key
+    wanted = {key: 1 for key in matching.MATCHED_FIELDS}
+    assert matching.differences({**wanted, "test_accuracy": 0.5}, wanted) == []
+    for key in matching.MATCHED_FIELDS:
+        assert matching.differences(wanted, {**wanted, key: 2}) == [f"{key} 1 -> 2"], key
     wanted["config"] = {"depth": 20}
-    assert records.differences(wanted, {**wanted, "config": {"depth": 56}}) == ['config {"depth": 20} -> {"depth": 56}']
+    assert matching.differences(wanted, {**wanted, "config": {"depth": 56}}) == [
+        'config {"depth": 20} -> {"depth": 56}'
+    ]
 
 
 def test_fingerprints_are_compared_only_where_the_record_has_one():
-    wanted = {key: 1 for key in records.MATCHED_FIELDS}
+    wanted = {key: 1 for key in matching.MATCHED_FIELDS}
     built = {**wanted, "fingerprint": {"network": "a", "optimizer": {"learning_rate": 0.01}}}
-    assert records.differences(wanted, built) == []  # recorded before fingerprints existed
+    assert matching.differences(wanted, built) == []  # recorded before fingerprints existed
     stamped = {**wanted, "fingerprint": {"network": "a", "optimizer": {"learning_rate": 0.001}}}
-    assert records.differences(stamped, built) == ["optimizer learning_rate 0.001 -> 0.01"]
+    assert matching.differences(stamped, built) == ["optimizer learning_rate 0.001 -> 0.01"]
 
 
 def test_own_records_are_read_first_and_committed_ones_otherwise(tmp_path, monkeypatch):
@@ -48,9 +53,19 @@ def test_own_records_are_read_first_and_committed_ones_otherwise(tmp_path, monke
 
 
 def test_tables_render_every_run():
-    record = {"budget": "quick", "notebook": "01_x", "label": "base", "test_accuracy": 0.6936,
-              "epochs": 3, "train_size": 100, "wall_time_s": 12.3}
+    record = {
+        "budget": "quick",
+        "notebook": "01_x",
+        "label": "base",
+        "test_accuracy": 0.6936,
+        "epochs": 3,
+        "train_size": 100,
+        "wall_time_s": 12.3,
+    }
     rows = tables.result_rows([record])
     assert rows == [("quick", "01_x", "base", "69.36%", 3, 100, "12")]
-    assert tables.markdown_table(tables.RESULT_HEADERS, rows).splitlines()[2] == "| quick | 01_x | base | 69.36% | 3 | 100 | 12 |"
+    assert (
+        tables.markdown_table(tables.RESULT_HEADERS, rows).splitlines()[2]
+        == "| quick | 01_x | base | 69.36% | 3 | 100 | 12 |"
+    )
     assert tables.text_table(tables.RESULT_HEADERS, rows).splitlines()[1].split()[3] == "69.36%"

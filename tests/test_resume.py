@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from cifar_helpers import resume
+from cifar_helpers.machinery import resume
 
 
 def back_up(folder, latest: int, previous=None):
@@ -21,8 +21,10 @@ def back_up(folder, latest: int, previous=None):
 @pytest.fixture
 def others_at(monkeypatch):
     """Make the other process report `epoch` (the gather returns this one's and that)."""
+
     def set_to(epoch):
         monkeypatch.setattr(resume, "epochs_of_every_process", lambda mine, placement: [mine, epoch])
+
     return set_to
 
 

@@ -3,9 +3,10 @@
 import keras
 import pytest
 
-from cifar_helpers import cpu, speed
+from cifar_helpers import cpu
+from cifar_helpers.machinery import speed
 from cifar_helpers.augment import input_pipeline
-from cifar_helpers.cli import main
+from cifar_helpers.machinery.cli import main
 
 
 def tiny_net(preprocessing=()):
@@ -39,7 +40,10 @@ def test_training_speed_is_images_per_second_of_a_timed_round():
 def test_front_layers_are_the_augmentation_and_scaling_layers_before_the_network():
     model = tiny_net(input_pipeline(pad_crop=4, flip=True, whiten=True))
     assert [type(layer).__name__ for layer in speed.front_layers(model)] == [
-        "PadAndRandomCrop", "RandomFlip", "PerImageStandardization"]
+        "PadAndRandomCrop",
+        "RandomFlip",
+        "PerImageStandardization",
+    ]
     images, _ = speed.random_images(8)
     assert speed.augmentation_seconds(model, images, repeats=2) > 0
 
@@ -53,11 +57,16 @@ def test_speed_table_and_an_unknown_network(capsys):
 
 def test_training_speed_feeds_one_hot_labels_to_a_label_smoothing_model():
     from cifar_helpers.models import compile_for_classification
-    from cifar_helpers.speed import random_images, training_speed
+    from cifar_helpers.machinery.speed import random_images, training_speed
+
     images, labels = random_images(16)
+
     def build():
-        model = keras.Sequential([keras.Input((32, 32, 3)), keras.layers.Flatten(), keras.layers.Dense(10, activation="softmax")])
+        model = keras.Sequential(
+            [keras.Input((32, 32, 3)), keras.layers.Flatten(), keras.layers.Dense(10, activation="softmax")]
+        )
         return compile_for_classification(model, keras.optimizers.SGD(), label_smoothing=0.1)
+
     assert training_speed(build, images, labels, batch_size=8, steps=2, rounds=1) > 0
 
 

@@ -74,8 +74,14 @@ def test_the_callback_sets_the_epoch_parity_during_fit():
     model = keras.Sequential([keras.Input((4, 4, 3)), flip, keras.layers.Flatten(), keras.layers.Dense(2)])
     model.compile("sgd", "mse")
     watch = Watch(flip)
-    model.fit(np.zeros((4, 4, 4, 3)), np.zeros((4, 2)), batch_size=4, epochs=4, verbose=0,
-              callbacks=[speedrun.FlipOnOddEpochs(), watch])
+    model.fit(
+        np.zeros((4, 4, 4, 3)),
+        np.zeros((4, 2)),
+        batch_size=4,
+        epochs=4,
+        verbose=0,
+        callbacks=[speedrun.FlipOnOddEpochs(), watch],
+    )
     assert watch.seen == [0.0, 1.0, 0.0, 1.0]
 
 
@@ -136,11 +142,18 @@ def test_shifted_moves_the_image_and_reflects_the_border():
 
 
 def test_tta_levels_and_their_check():
-    model = keras.Sequential([keras.Input((32, 32, 3)), keras.layers.Rescaling(1 / 255),
-                              keras.layers.GlobalAveragePooling2D(), keras.layers.Dense(10)])
+    model = keras.Sequential(
+        [
+            keras.Input((32, 32, 3)),
+            keras.layers.Rescaling(1 / 255),
+            keras.layers.GlobalAveragePooling2D(),
+            keras.layers.Dense(10),
+        ]
+    )
     images = fake_images(6)
-    np.testing.assert_allclose(tta.tta_logits(model, images, 0), model.predict(images.astype("float32"), verbose=0),
-                               rtol=1e-5)
+    np.testing.assert_allclose(
+        tta.tta_logits(model, images, 0), model.predict(images.astype("float32"), verbose=0), rtol=1e-5
+    )
     assert tta.tta_logits(model, images, 2).shape == (6, 10)
     with pytest.raises(ValueError, match="TTA level"):
         tta.tta_logits(model, images, 3)
@@ -154,8 +167,22 @@ def test_reflect_padding_crop_brings_in_no_zeros():
         PadAndRandomCrop(2, mode="wrap")
 
 
-@pytest.mark.parametrize("without", [(), ("whitening", "dirac", "batchnorm", "triangle", "lookahead",
-                                          "alternating_flip", "translate", "label_smoothing")])
+@pytest.mark.parametrize(
+    "without",
+    [
+        (),
+        (
+            "whitening",
+            "dirac",
+            "batchnorm",
+            "triangle",
+            "lookahead",
+            "alternating_flip",
+            "translate",
+            "label_smoothing",
+        ),
+    ],
+)
 def test_the_speedrun_model_trains_with_and_without_its_tricks(tiny_cifar, without, tmp_path):
     split = split_validation(tiny_cifar, val_size=50)
     model = speedrun.speedrun_model(split.x_train, epochs=1, batch_size=64, widths=(4, 8, 8), without=without)

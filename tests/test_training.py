@@ -10,13 +10,21 @@ from cifar_helpers import records
 from cifar_helpers.feed import make_batches
 from cifar_helpers.split import split_validation
 from cifar_helpers.noise import seed_spread
-from cifar_helpers.training import (EpochLines, TerminalProgress, recorded_epoch_lines, run_dir, train_and_record,
-                                    train_more_seeds)
+from cifar_helpers.training import EpochLines
+from cifar_helpers.machinery.matching import recorded_epoch_lines
+from cifar_helpers.machinery.recorded import train_and_record, train_more_seeds
+from cifar_helpers.machinery.resume import run_dir
 
 
 def tiny_model(learning_rate=1e-3):
-    model = keras.Sequential([keras.Input((32, 32, 3)), keras.layers.Rescaling(1 / 255),
-                              keras.layers.GlobalAveragePooling2D(), keras.layers.Dense(10, activation="softmax")])
+    model = keras.Sequential(
+        [
+            keras.Input((32, 32, 3)),
+            keras.layers.Rescaling(1 / 255),
+            keras.layers.GlobalAveragePooling2D(),
+            keras.layers.Dense(10, activation="softmax"),
+        ]
+    )
     model.compile(keras.optimizers.Adam(learning_rate), "sparse_categorical_crossentropy", metrics=["accuracy"])
     return model
 
@@ -27,8 +35,9 @@ def split(tiny_cifar):
 
 
 def train(split, epochs=2, build=tiny_model, **options):
-    return train_and_record(build, split, notebook="99_test", run="tiny", budget="smoke", epochs=epochs,
-                            batch_size=32, **options)
+    return train_and_record(
+        build, split, notebook="99_test", run="tiny", budget="smoke", epochs=epochs, batch_size=32, **options
+    )
 
 
 class StopAfter(keras.callbacks.Callback):
@@ -62,8 +71,10 @@ def test_a_matching_record_is_reused_with_its_weights(split, capsys):
     assert "reused recorded run tiny" in out and again == first  # the same record: nothing was trained
     # a reused run shows the epoch lines it printed while training (times apart), so an executed notebook reads alike
     assert [line.split(" (")[0] for line in out.splitlines() if line.startswith("epoch")] == while_training
-    assert while_training == [f"epoch {n}/2: " + ", ".join(
-        f"{name} {first['history'][key][n - 1]:.4f}" for key, name in EpochLines.NAMES) for n in (1, 2)]
+    assert while_training == [
+        f"epoch {n}/2: " + ", ".join(f"{name} {first['history'][key][n - 1]:.4f}" for key, name in EpochLines.NAMES)
+        for n in (1, 2)
+    ]
     np.testing.assert_allclose(model.get_weights()[0], trained.get_weights()[0])
 
 
@@ -94,7 +105,10 @@ def test_an_edited_learning_rate_trains_anew_and_says_what_changed(split, capsys
     edited, _ = train(split, build=lambda: tiny_model(learning_rate=1e-2))
     out = capsys.readouterr().out
     assert "training tiny anew: its record was made with other settings: optimizer learning_rate 0.001 -> 0.01" in out
-    assert "reused" not in out and edited["fingerprint"]["optimizer"]["learning_rate"] != first["fingerprint"]["optimizer"]["learning_rate"]
+    assert (
+        "reused" not in out
+        and edited["fingerprint"]["optimizer"]["learning_rate"] != first["fingerprint"]["optimizer"]["learning_rate"]
+    )
 
 
 def test_a_record_made_before_fingerprints_is_stamped_once_without_training(split, capsys):
@@ -145,8 +159,9 @@ def test_a_finished_fit_survives_a_failure_after_it(split, capsys):
 def test_the_runner_terminal_gets_one_progress_line_per_epoch(split, capsys, monkeypatch):
     monkeypatch.setenv("CIFAR_PROGRESS", "1")
     lines = []
-    monkeypatch.setattr("sys.__stderr__", type("Sink", (), {"write": lambda self, t: lines.append(t),
-                                                             "flush": lambda self: None})())
+    monkeypatch.setattr(
+        "sys.__stderr__", type("Sink", (), {"write": lambda self, t: lines.append(t), "flush": lambda self: None})()
+    )
     train(split, epochs=3)
     shown = [line for line in "".join(lines).splitlines() if line.strip()]
     assert [line.split(",")[0] for line in shown] == [f"  99_test tiny: epoch {n}/3" for n in (1, 2, 3)]
@@ -169,8 +184,14 @@ def test_an_interrupted_fit_resumes_from_its_last_finished_epoch(split, capsys):
 
 def test_epoch_lines_are_short_and_thin_out_on_long_runs(capsys):
     logs = {"loss": 1.23456, "accuracy": 0.5, "val_loss": 1.5, "val_accuracy": 0.45}
-    for epochs, shown in ((3, [1, 2, 3]), (10, list(range(1, 11))), (20, [4, 8, 12, 16, 20]), (16, [4, 8, 12, 16]),
-                          (45, [9, 18, 27, 36, 45]), (22, [5, 10, 15, 20, 22])):
+    for epochs, shown in (
+        (3, [1, 2, 3]),
+        (10, list(range(1, 11))),
+        (20, [4, 8, 12, 16, 20]),
+        (16, [4, 8, 12, 16]),
+        (45, [9, 18, 27, 36, 45]),
+        (22, [5, 10, 15, 20, 22]),
+    ):
         lines = EpochLines(epochs)
         for epoch in range(epochs):
             lines.on_epoch_begin(epoch)
@@ -182,8 +203,14 @@ def test_epoch_lines_are_short_and_thin_out_on_long_runs(capsys):
 
 def test_uncompiled_model_is_refused(split):
     with pytest.raises(ValueError, match="compiled"):
-        train_and_record(lambda: keras.Sequential([keras.Input((32, 32, 3)), keras.layers.Flatten()]),
-                         split, notebook="x", run="y", budget="smoke", epochs=1)
+        train_and_record(
+            lambda: keras.Sequential([keras.Input((32, 32, 3)), keras.layers.Flatten()]),
+            split,
+            notebook="x",
+            run="y",
+            budget="smoke",
+            epochs=1,
+        )
 
 
 def test_one_hot_batches_for_label_smoothing():
@@ -204,7 +231,9 @@ def test_shuffled_batches_cover_every_image_once_per_epoch():
 def test_extra_scores_and_epoch_times_are_recorded(split):
     record, _ = train(split, scores=lambda model, data: {"test_accuracy_probe": len(data.y_test) / 100})
     assert record["test_accuracy_probe"] == pytest.approx(len(split.y_test) / 100)
-    assert len(record["epoch_seconds"]) == 2 and sum(record["epoch_seconds"]) == pytest.approx(record["wall_time_s"], abs=0.1)
+    assert len(record["epoch_seconds"]) == 2 and sum(record["epoch_seconds"]) == pytest.approx(
+        record["wall_time_s"], abs=0.1
+    )
 
 
 def calibration_probe(model, data):
@@ -232,11 +261,15 @@ def test_more_seeds_differ_from_the_first_run_only_in_their_seed(split):
         train_more_seeds(tiny_model, split, first, seeds=(0, 1))
 
 
-
 def test_recorded_epoch_lines_keep_a_long_runs_log_to_about_five_lines():
     epochs = 23
     history = {key: [0.5] * epochs for key in ("loss", "accuracy", "val_loss", "val_accuracy")}
     lines = recorded_epoch_lines({"epochs": epochs, "history": history, "epoch_seconds": [12.0] * epochs})
-    assert [line.split(":")[0] for line in lines] == ["epoch  5/23", "epoch 10/23", "epoch 15/23", "epoch 20/23",
-                                                      "epoch 23/23"]
+    assert [line.split(":")[0] for line in lines] == [
+        "epoch  5/23",
+        "epoch 10/23",
+        "epoch 15/23",
+        "epoch 20/23",
+        "epoch 23/23",
+    ]
     assert lines[-1].endswith("val accuracy 0.5000 (12 s)")

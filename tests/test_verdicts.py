@@ -11,7 +11,17 @@ from IPython.display import Markdown
 import cifar_helpers as ch
 from notebook_files import NOTEBOOKS, cells, committed_budget, committed_device_line
 
-JUDGED = ("01", "02", "03", "04", "05", "06", "07", "08", "10")  # the notebooks whose verdict tables are computed from records alone so far
+JUDGED = (
+    "01",
+    "02",
+    "03",
+    "04",
+    "05",
+    "06",
+    "07",
+    "08",
+    "10",
+)  # the notebooks whose verdict tables are computed from records alone so far
 
 
 def verdict_cells(path):
@@ -34,10 +44,19 @@ CASES = [(path, index) for path in NOTEBOOKS for index in range(len(verdict_cell
 def test_a_verdict_table_follows_from_the_records(path, index, project_results):
     cell = verdict_cells(path)[index]
     shown = next("".join(o["data"]["text/markdown"]) for o in cell["outputs"] if "text/markdown" in o.get("data", {}))
-    computed = run_cell("".join(cell["source"]), {"ch": ch, "Markdown": Markdown, "budget": committed_budget(path),
-                                                 "NOTEBOOK": path.stem,
-                                                 "tag": ch.devices.precision_tag(committed_device_line(path))})
-    assert computed.data.strip() == shown.strip(), f"{path.name}: re-execute it; its verdicts no longer follow from results/"
+    computed = run_cell(
+        "".join(cell["source"]),
+        {
+            "ch": ch,
+            "Markdown": Markdown,
+            "budget": committed_budget(path),
+            "NOTEBOOK": path.stem,
+            "tag": ch.devices.precision_tag(committed_device_line(path)),
+        },
+    )
+    assert computed.data.strip() == shown.strip(), (
+        f"{path.name}: re-execute it; its verdicts no longer follow from results/"
+    )
 
 
 def test_the_judged_notebooks_have_verdict_cells():

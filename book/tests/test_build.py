@@ -39,8 +39,11 @@ def test_build_fails_on_a_missing_image_or_a_broken_link(tmp_path):
     pytest.importorskip("myst_nb", reason="the book's tools are not installed: make install-book")
     (tmp_path / "src").mkdir()
     (tmp_path / "src" / "index.md").write_text("# Broken\n\n![a figure](missing.png)\n\n[a notebook](gone.ipynb)\n")
-    build = subprocess.run([sys.executable, "-m", "sphinx", "-W", "-q", "-c", str(BOOK), str(tmp_path / "src"),
-                            str(tmp_path / "html")], capture_output=True, text=True)
+    build = subprocess.run(
+        [sys.executable, "-m", "sphinx", "-W", "-q", "-c", str(BOOK), str(tmp_path / "src"), str(tmp_path / "html")],
+        capture_output=True,
+        text=True,
+    )
     assert build.returncode != 0
     assert "missing.png" in build.stderr and "gone" in build.stderr, build.stderr
 

@@ -18,12 +18,24 @@ import budget_pages  # noqa: E402  (book/, put on the path by conftest.py)
 
 NOTEBOOK_PAGES = [f"notebooks/{path.stem}.html" for path in budget_pages.NOTEBOOKS]
 # The reference pages (docs/), as book/index.md's last table of contents lists them.
-REFERENCE_PAGES = [f"{name}.html" for name in
-                   (budget_pages.ROOT / "book" / "index.md").read_text().split(":caption: Reference", 1)[1]
-                   .split("```", 1)[0].split()]
+REFERENCE_PAGES = [
+    f"{name}.html"
+    for name in (budget_pages.ROOT / "book" / "index.md")
+    .read_text()
+    .split(":caption: Reference", 1)[1]
+    .split("```", 1)[0]
+    .split()
+]
 # Every page in the order previous/next walks them, starting from the introduction (index.html).
-READING_ORDER = ["index.html", *NOTEBOOK_PAGES, "notebooks/README.html", "budgets/index.html",
-                 *(f"budgets/{name}.html" for name in budget_pages.descriptions()), "running.html", *REFERENCE_PAGES]
+READING_ORDER = [
+    "index.html",
+    *NOTEBOOK_PAGES,
+    "notebooks/README.html",
+    "budgets/index.html",
+    *(f"budgets/{name}.html" for name in budget_pages.descriptions()),
+    "running.html",
+    *REFERENCE_PAGES,
+]
 # Each notebook page's headline figure, as the section (its id) whose first output image it is: the plot the
 # notebook's conclusion argues from (for 00, the images themselves); and the heading cells of its verdict table
 # (00 trains nothing and has none; 09's is the article's steps beside ours).
@@ -68,12 +80,18 @@ def link_problem(href: str):
 def page_problems(page, url: str) -> list:
     """What a reader of `url` meets: console errors, failed requests, images not shown, internal links to nowhere."""
     problems = []
-    page.on("console", lambda message: message.type == "error" and problems.append(
-        f"console: {message.text} ({message.location['url']})"))
+    page.on(
+        "console",
+        lambda message: (
+            message.type == "error" and problems.append(f"console: {message.text} ({message.location['url']})")
+        ),
+    )
     page.on("pageerror", lambda error: problems.append(f"script error: {error}"))
     page.on("requestfailed", lambda request: problems.append(f"request failed: {request.url}"))
-    page.on("response", lambda response: response.status >= 400 and problems.append(
-        f"HTTP {response.status}: {response.url}"))
+    page.on(
+        "response",
+        lambda response: response.status >= 400 and problems.append(f"HTTP {response.status}: {response.url}"),
+    )
     page.goto(url)
     problems += [f"image not shown: {src}" for src in page.eval_on_selector_all("img", UNSHOWN_IMAGES)]
     origin = urljoin(url, "/")
@@ -95,8 +113,12 @@ def test_readme_links_all_work_in_the_book(page, base_url, readme_links):
     for path in ("index.html", "running.html"):
         page.goto(base_url + path)
         hrefs |= set(page.eval_on_selector_all("article a[href]", "links => links.map(a => a.href)"))
-        images |= set(page.eval_on_selector_all("article img", "images => images.filter(i => i.complete && "
-                                                "i.naturalWidth > 0).map(i => i.src.split('/').pop())"))
+        images |= set(
+            page.eval_on_selector_all(
+                "article img",
+                "images => images.filter(i => i.complete && i.naturalWidth > 0).map(i => i.src.split('/').pop())",
+            )
+        )
     for link in readme_links:
         if link.endswith(".png"):
             assert Path(link).name in images, f"README's {link} is not shown in the book"
@@ -185,7 +207,11 @@ def luminance(png: Path) -> tuple:
 
 
 # The intro, a figure-heavy notebook and the summary; each with the element shown in the second screenshot.
-SHOTS = {"index.html": "section#results table", "notebooks/06_residual_networks.html": None, "notebooks/09_summary.html": None}
+SHOTS = {
+    "index.html": "section#results table",
+    "notebooks/06_residual_networks.html": None,
+    "notebooks/09_summary.html": None,
+}
 
 
 @pytest.mark.parametrize("path", SHOTS)
@@ -217,7 +243,11 @@ def test_dark_mode_darkens_the_page_and_keeps_figures_readable(page, site_folder
 
 def test_checks_fail_on_a_page_with_a_missing_image(page, site_folder, serve_folder, tmp_path):
     """A copy of the book with one figure of 06 deleted and 05's page gone: the checks report both."""
-    site, checked, removed = tmp_path / "site", "notebooks/06_residual_networks.html", "notebooks/05_deeper_plain_networks.html"
+    site, checked, removed = (
+        tmp_path / "site",
+        "notebooks/06_residual_networks.html",
+        "notebooks/05_deeper_plain_networks.html",
+    )
     shutil.copytree(site_folder, site)
     image = (site / checked).read_text().split('src="../_images/', 1)[1].split('"', 1)[0]
     (site / "_images" / image).unlink()

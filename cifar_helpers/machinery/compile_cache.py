@@ -1,14 +1,12 @@
 """Keep JAX's compiled programs on disk under KERAS_HOME, so a re-run skips most XLA compilation."""
 
-import os
 from pathlib import Path
+from ..settings import current
 
 
 def compilation_cache_dir() -> Path:
     """$JAX_COMPILATION_CACHE_DIR if set, else <KERAS_HOME or ~/.keras>/jax_cache."""
-    if os.environ.get("JAX_COMPILATION_CACHE_DIR"):
-        return Path(os.environ["JAX_COMPILATION_CACHE_DIR"])
-    return Path(os.environ.get("KERAS_HOME") or Path.home() / ".keras") / "jax_cache"
+    return current().jax_cache
 
 
 def enable_compilation_cache() -> Path:

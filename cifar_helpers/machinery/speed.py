@@ -7,10 +7,10 @@ import keras
 import numpy as np
 from keras import layers
 
-from .cpu import cpu_bf16_flags
-from .feed import make_batches
-from .inception import multiply_adds as conv_multiply_adds
-from .training import wants_one_hot
+from ..cpu import cpu_bf16_flags
+from ..feed import make_batches
+from ..inception import multiply_adds as conv_multiply_adds
+from ..training import wants_one_hot
 
 
 def multiply_adds(model) -> int:
@@ -47,8 +47,9 @@ class StepTimer(keras.callbacks.Callback):
         self.seconds.append(time.perf_counter() - self.started)
 
 
-def training_speed(build_model, images, labels, *, batch_size: int = 128, steps: int = 20, jit_compile="auto",
-                   rounds: int = 2) -> float:
+def training_speed(
+    build_model, images, labels, *, batch_size: int = 128, steps: int = 20, jit_compile="auto", rounds: int = 2
+) -> float:
     """Training images per second of a freshly built model: `rounds` timed passes of `steps` batches after one warm-up.
 
     jit_compile=True compiles each training step with XLA; "auto" is Keras' default (off on CPU-only TensorFlow,
@@ -63,7 +64,9 @@ def training_speed(build_model, images, labels, *, batch_size: int = 128, steps:
     if jit_compile != "auto":
         model.jit_compile = jit_compile
     timer = StepTimer()
-    num_classes = model.output_shape[-1] if wants_one_hot(model) else None  # a label-smoothing loss takes one-hot labels
+    num_classes = (
+        model.output_shape[-1] if wants_one_hot(model) else None
+    )  # a label-smoothing loss takes one-hot labels
     batches = make_batches(images[:count], labels[:count], batch_size, shuffle=True, num_classes=num_classes)
     model.fit(batches, epochs=rounds + 1, verbose=0, shuffle=False, callbacks=[timer])  # the batches reshuffle
     return count / min(timer.seconds[1:])
@@ -104,17 +107,30 @@ def speed_row(name: str, build_model, images, labels, **options) -> dict:
     xla = training_speed(build_model, images, labels, jit_compile=True, **options)
     augmentation = augmentation_seconds(model, images[:batch_size]) * graph / batch_size
     peak = cpu_peak_flops()
-    return {"network": name, "GFLOP per image": flops / 1e9, "images/s": graph, "share of peak": graph * flops / peak,
-            "images/s with XLA": xla, "XLA / default": xla / graph, "share of peak with XLA": xla * flops / peak,
-            "augmentation's share of a step": augmentation}
+    return {
+        "network": name,
+        "GFLOP per image": flops / 1e9,
+        "images/s": graph,
+        "share of peak": graph * flops / peak,
+        "images/s with XLA": xla,
+        "XLA / default": xla / graph,
+        "share of peak with XLA": xla * flops / peak,
+        "augmentation's share of a step": augmentation,
+    }
 
 
 def speed_markdown(rows) -> str:
     """The rows of speed_row as one markdown table."""
     headers = list(rows[0])
-    formats = {"GFLOP per image": "{:.3f}", "images/s": "{:.0f}", "images/s with XLA": "{:.0f}",
-               "XLA / default": "{:.2f}", "share of peak": "{:.0%}", "share of peak with XLA": "{:.0%}",
-               "augmentation's share of a step": "{:.0%}"}
+    formats = {
+        "GFLOP per image": "{:.3f}",
+        "images/s": "{:.0f}",
+        "images/s with XLA": "{:.0f}",
+        "XLA / default": "{:.2f}",
+        "share of peak": "{:.0%}",
+        "share of peak with XLA": "{:.0%}",
+        "augmentation's share of a step": "{:.0%}",
+    }
     lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
     for row in rows:
         lines.append("| " + " | ".join(formats.get(k, "{}").format(v) for k, v in row.items()) + " |")
@@ -129,8 +145,8 @@ def random_images(count: int, seed: int = 0):
 
 def benchmark_networks() -> dict:
     """{name: build function} for the networks the notebooks train, compiled as the notebooks compile them."""
-    from . import inception, models, schedules
-    from .augment import input_pipeline
+    from .. import inception, models, schedules
+    from ..augment import input_pipeline
 
     adam = lambda: keras.optimizers.Adam(1e-3)  # noqa: E731
     sgd = lambda: schedules.sgd_warmup_cosine(10, 352)  # noqa: E731
@@ -138,7 +154,8 @@ def benchmark_networks() -> dict:
     return {
         "article CNN (01)": lambda: models.compile_for_classification(models.article_cnn(), adam()),
         "article CNN, 24x24 crops, all of 03": lambda: models.compile_for_classification(
-            models.article_cnn(input_pipeline(crop=24, flip=True, whiten=True), **article), adam()),
+            models.article_cnn(input_pipeline(crop=24, flip=True, whiten=True), **article), adam()
+        ),
         "plain-20 (05)": lambda: models.compile_for_classification(models.cifar_resnet(20, residual=False), sgd()),
         "ResNet-20 (06)": lambda: models.compile_for_classification(models.cifar_resnet(20), sgd()),
         "ResNet-56 (06)": lambda: models.compile_for_classification(models.cifar_resnet(56), sgd()),
@@ -148,13 +165,19 @@ def benchmark_networks() -> dict:
 
 def speedrun_speed(widths, policy: str, images, labels, *, batch_size: int = 1024, steps: int = 5, rounds: int = 2):
     """Training images per second of notebook 10's speedrun net at `widths` under the dtype `policy`."""
-    from .speedrun import speedrun_model
+    from ..speedrun import speedrun_model
 
     previous = keras.mixed_precision.global_policy().name
     keras.mixed_precision.set_global_policy(policy)
     try:
-        return training_speed(lambda: speedrun_model(images, 10, batch_size, widths), images, labels,
-                              batch_size=batch_size, steps=steps, rounds=rounds)
+        return training_speed(
+            lambda: speedrun_model(images, 10, batch_size, widths),
+            images,
+            labels,
+            batch_size=batch_size,
+            steps=steps,
+            rounds=rounds,
+        )
     finally:
         keras.mixed_precision.set_global_policy(previous)
 
@@ -166,7 +189,12 @@ def speedrun_speed_rows(widths_list, *, batch_size: int = 1024, steps: int = 5, 
     rows = []
     for widths in widths_list:
         for policy in policies:
-            rows.append({"widths": "/".join(map(str, widths)), "precision": policy,
-                         "images/s": speedrun_speed(widths, policy, images, labels, batch_size=batch_size, steps=steps)})
+            rows.append(
+                {
+                    "widths": "/".join(map(str, widths)),
+                    "precision": policy,
+                    "images/s": speedrun_speed(widths, policy, images, labels, batch_size=batch_size, steps=steps),
+                }
+            )
             print(f"speedrun {rows[-1]['widths']}, {policy}: {rows[-1]['images/s']:.0f} images/s", flush=True)
     return rows

@@ -8,7 +8,6 @@ all-reduce is the strategy's own. Drop it once the upstream issue is fixed.
 """
 
 
-
 def multi_worker_strategy():
     """A MultiWorkerMirroredStrategy (from $TF_CONFIG) whose reduce takes nested values and scalars (keras#20585).
 
@@ -22,8 +21,7 @@ def multi_worker_strategy():
         def reduce(self, reduce_op, value, axis):
             def one(element):
                 rank = self.experimental_local_results(element)[0].shape.rank
-                return super(MultiWorkerMirroredStrategy, self).reduce(reduce_op, element,
-                                                                              None if rank == 0 else axis)
+                return super(MultiWorkerMirroredStrategy, self).reduce(reduce_op, element, None if rank == 0 else axis)
 
             return tf.nest.map_structure(one, value)
 

@@ -21,8 +21,18 @@ def text_table(headers, rows) -> str:
 
 def result_rows(records) -> list:
     """One row per recorded run, in RESULT_HEADERS order."""
-    return [(r["budget"], r["notebook"], r["label"], f"{100 * r['test_accuracy']:.2f}%", r["epochs"],
-             r["train_size"], f"{r['wall_time_s']:.0f}") for r in records]
+    return [
+        (
+            r["budget"],
+            r["notebook"],
+            r["label"],
+            f"{100 * r['test_accuracy']:.2f}%",
+            r["epochs"],
+            r["train_size"],
+            f"{r['wall_time_s']:.0f}",
+        )
+        for r in records
+    ]
 
 
 def verdict_text(held) -> str:
@@ -40,8 +50,17 @@ def comparison_markdown(rows, source: str = "article (test)") -> str:
     held is True, False, None (no claim to check) or a noise.Comparison (shown with its difference and
     yardstick); source names the quoted numbers' column.
     """
-    body = [(r["label"], r["train_size"], r["epochs"], f"{100 * r['test_accuracy']:.2f}%",
-             "-" if article is None else f"{article:.2f}%", claim, verdict_text(held))
-            for r, article, claim, held in rows]
+    body = [
+        (
+            r["label"],
+            r["train_size"],
+            r["epochs"],
+            f"{100 * r['test_accuracy']:.2f}%",
+            "-" if article is None else f"{article:.2f}%",
+            claim,
+            verdict_text(held),
+        )
+        for r, article, claim, held in rows
+    ]
     headers = ("run", "train images", "epochs", "our test accuracy", source, "claim", "held here?")
     return markdown_table(headers, body)

@@ -1,4 +1,6 @@
-"""Resume a run of several processes from the last epoch all of them finished; say clearly when one is lost.
+"""Resume an interrupted fit from its last finished epoch: the run's folder under KERAS_HOME, its backup and epoch log.
+
+With several processes, resume from the last epoch all of them finished, and say clearly when one is lost.
 
 Every process keeps its own Keras `BackupAndRestore` (with `double_checkpoint`: the latest epoch and the one
 before). A process can be lost after another has backed up one epoch more, so before fitting the processes
@@ -7,6 +9,8 @@ that is ahead takes its previous backup, which Keras keeps for that purpose.
 """
 
 import atexit
+import contextlib
+import time
 import json
 import os
 import re
@@ -18,6 +22,10 @@ import keras
 import numpy as np
 
 from .processes import process_addresses
+from ..data import cache_dir
+from ..records import write_json_atomically
+from ..settings import current
+from .processes import several_processes
 
 HEARTBEAT_VAR = "CIFAR_HEARTBEAT_S"  # JAX: seconds without a heartbeat before a process counts as lost
 HEARTBEAT_S = 30
@@ -29,7 +37,7 @@ class LostProcessError(RuntimeError):
 
 def heartbeat_seconds() -> int:
     """JAX's heartbeat timeout for several processes: $CIFAR_HEARTBEAT_S, else 30 s (JAX's own default is 100 s)."""
-    raw = os.environ.get(HEARTBEAT_VAR, str(HEARTBEAT_S))
+    raw = current().heartbeat or str(HEARTBEAT_S)
     if not raw.isdigit() or int(raw) < 1:
         raise ValueError(f"{HEARTBEAT_VAR}={raw!r} must be a whole number of seconds, 1 or more.")
     return int(raw)
@@ -78,8 +86,10 @@ def agree_on_resume(folder: Path, placement) -> int:
     elif mine > common and backed_up_epoch(folder, previous=True) == common:
         roll_back_one_epoch(folder)
     elif mine > common:
-        raise RuntimeError(f"This process backed up epoch {mine} but another only epoch {common}, and this one's "
-                           f"previous backup is not that epoch: delete {folder} on every machine and start over.")
+        raise RuntimeError(
+            f"This process backed up epoch {mine} but another only epoch {common}, and this one's "
+            f"previous backup is not that epoch: delete {folder} on every machine and start over."
+        )
     return common
 
 
@@ -99,8 +109,11 @@ def lost_process(error: BaseException, this_process: int = 0, processes: int = 2
     return "another process"
 
 
-LOST_SIGNS = re.compile(r"heartbeat|unhealthy|Connection (reset|closed|refused)|Failed to connect|Socket closed|"
-                        r"Gloo \w+ failed|Collective ops is aborted", re.IGNORECASE)
+LOST_SIGNS = re.compile(
+    r"heartbeat|unhealthy|Connection (reset|closed|refused)|Failed to connect|Socket closed|"
+    r"Gloo \w+ failed|Collective ops is aborted",
+    re.IGNORECASE,
+)
 
 
 def looks_lost(error: BaseException) -> bool:
@@ -115,17 +128,111 @@ def looks_lost(error: BaseException) -> bool:
 def lost_process_message(error: BaseException, placement, resume_epoch: int, epochs: int) -> str:
     """The last line a surviving process prints: who was lost, how to restart, and from which epoch it resumes."""
     lost = lost_process(error, placement.process_id, placement.processes)
-    return (f"{lost} of {placement.processes} was lost (this is process {placement.process_id}); nothing was recorded. "
-            f"Start every process again with the same command and environment: the run "
-            f"resumes from epoch {resume_epoch} of {epochs}, the last one every process finished.")
+    return (
+        f"{lost} of {placement.processes} was lost (this is process {placement.process_id}); nothing was recorded. "
+        f"Start every process again with the same command and environment: the run "
+        f"resumes from epoch {resume_epoch} of {epochs}, the last one every process finished."
+    )
 
 
 def leave_before_jax_shutdown(message: str) -> None:
     """At exit, print `message` as the last line and leave with status 1, before JAX's shutdown barrier (which would
     wait for the lost process until the heartbeat timeout and then abort with its own stack trace)."""
+
     def leave():
         sys.stdout.flush()
         print(message, file=sys.stderr, flush=True)
         os._exit(1)
 
     atexit.register(leave)  # atexit runs last-registered first: before the handler jax.distributed registered
+
+
+def run_dir(budget: str, notebook: str, run: str) -> Path:
+    """Where an unfinished run keeps its backup, and a finished one its weights (Keras' cache, not the project)."""
+    return cache_dir().parent / "cifar_runs" / budget / notebook / run
+
+
+class EpochLog(keras.callbacks.Callback):
+    """Append each finished epoch's logs and seconds to a JSON file: a resumed fit keeps the whole history."""
+
+    def __init__(self, path: Path):
+        super().__init__()
+        self.path = path
+        self.entries = json.loads(path.read_text()) if path.exists() else []
+        self.started = None
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.started = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        seconds = time.perf_counter() - self.started
+        self.entries = self.entries[:epoch] + [
+            {"logs": {k: float(v) for k, v in (logs or {}).items()}, "seconds": seconds}
+        ]
+        write_json_atomically(self.path, self.entries)
+
+    def keep(self, epochs: int) -> None:
+        """Forget the epochs after the first `epochs` (a resume from an earlier epoch than this process logged)."""
+        if len(self.entries) > epochs:
+            self.entries = self.entries[:epochs]
+            write_json_atomically(self.path, self.entries)
+
+    def history(self) -> dict:
+        """{metric: [value per epoch]} over every epoch logged, across sittings."""
+        keys = self.entries[0]["logs"].keys() if self.entries else []
+        return {key: [entry["logs"][key] for entry in self.entries] for key in keys}
+
+    def seconds(self) -> float:
+        """Training seconds over every epoch logged, across sittings."""
+        return sum(entry["seconds"] for entry in self.entries)
+
+
+class FinalWeights(keras.callbacks.Callback):
+    """Save the weights (with the optimizer's state) when the fit has run all its epochs: what a reuse loads."""
+
+    def __init__(self, path: Path):
+        super().__init__()
+        self.path = path
+
+    def on_train_end(self, logs=None):
+        self.model.save_weights(self.path)  # on every process: JAX saves collectively
+
+
+def process_folder(folder: Path, placement=None) -> Path:
+    """This process's run folder: process 0 the run's own, another a sibling on its machine (<run>.process<N>)."""
+    index = getattr(placement, "process_id", 0)
+    return folder if index == 0 else folder.with_name(f"{folder.name}.process{index}")
+
+
+@contextlib.contextmanager
+def run_folder(folder: Path, wanted: dict, placement=None):
+    """Where this process keeps its backup and epoch log while it fits, and process 0 the final weights.
+
+    A backup of other settings is removed first (never resumed from). Another process than 0 removes its
+    folder when the run is done (an interrupted one keeps it, to resume from).
+    """
+    folder = process_folder(folder, placement)
+    stamp = folder / "settings.json"
+    stale = not stamp.exists() or json.loads(stamp.read_text()) != json.loads(json.dumps(wanted))
+    if folder.exists() and stale:
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    write_json_atomically(stamp, wanted)
+    yield folder
+    if not getattr(placement, "writes_files", True):
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def lost_process_guard(placement, folder: Path, epochs: int):
+    """With several processes, turn the engine's error for a lost process into LostProcessError's one clear line
+    (any other error passes through as it is)."""
+    try:
+        yield
+    except Exception as error:  # the engines raise their own types (XlaRuntimeError, tf.errors.*): judge by text
+        if not (several_processes(placement) and looks_lost(error)):
+            raise
+        message = lost_process_message(error, placement, backed_up_epoch(folder), epochs)
+        if keras.backend.backend() == "jax":
+            leave_before_jax_shutdown(message)
+        raise LostProcessError(message) from error

@@ -4,18 +4,23 @@ JAX reads KERAS_DISTRIBUTION_JOB_ADDRESSES, KERAS_DISTRIBUTION_NUM_PROCESSES and
 (keras.distribution.initialize's own variables); TensorFlow reads TF_CONFIG. Process 0 writes the files.
 """
 
+import contextlib
 import json
-import os
 
 from .backend import configured_backend
+from ..settings import current
 
-JAX_VARIABLES = ("KERAS_DISTRIBUTION_JOB_ADDRESSES", "KERAS_DISTRIBUTION_NUM_PROCESSES", "KERAS_DISTRIBUTION_PROCESS_ID")
-README_SECTION = "see \"More than one device\", docs/multi-device.md"
+JAX_VARIABLES = (
+    "KERAS_DISTRIBUTION_JOB_ADDRESSES",
+    "KERAS_DISTRIBUTION_NUM_PROCESSES",
+    "KERAS_DISTRIBUTION_PROCESS_ID",
+)
+README_SECTION = 'see "More than one device", docs/multi-device.md'
 
 
 def tf_config() -> dict:
     """$TF_CONFIG as a dict ({} when it is unset)."""
-    raw = os.environ.get("TF_CONFIG")
+    raw = current().tf_config
     if not raw:
         return {}
     try:
@@ -48,17 +53,21 @@ def tf_config_process() -> tuple:
 
 def jax_process_settings():
     """(job addresses, process count, this process's number) from KERAS_DISTRIBUTION_*, or None when none is set."""
-    values = {name: os.environ.get(name, "").strip() for name in JAX_VARIABLES}
+    values = current().jax_processes
     if not any(values.values()):
         return None
     missing = [name for name, value in values.items() if not value]
     if missing:
-        raise ValueError(f"Several processes need all three of {', '.join(JAX_VARIABLES)}; {', '.join(missing)} "
-                         f"is not set ({README_SECTION}).")
+        raise ValueError(
+            f"Several processes need all three of {', '.join(JAX_VARIABLES)}; {', '.join(missing)} "
+            f"is not set ({README_SECTION})."
+        )
     addresses, count, index = values.values()
     if not (count.isdigit() and index.isdigit() and int(index) < int(count)):
-        raise ValueError(f"KERAS_DISTRIBUTION_NUM_PROCESSES={count!r} and KERAS_DISTRIBUTION_PROCESS_ID={index!r} "
-                         f"must be whole numbers, the id from 0 to the count - 1.")
+        raise ValueError(
+            f"KERAS_DISTRIBUTION_NUM_PROCESSES={count!r} and KERAS_DISTRIBUTION_PROCESS_ID={index!r} "
+            f"must be whole numbers, the id from 0 to the count - 1."
+        )
     return addresses, int(count), int(index)
 
 
@@ -73,8 +82,10 @@ def configured_processes(backend: str) -> tuple:
             raise ValueError(f"TF_CONFIG is TensorFlow's; on JAX set {', '.join(JAX_VARIABLES)} ({README_SECTION}).")
         return jax_settings[1:] if jax_settings else (1, 0)
     if jax_settings:
-        raise ValueError(f"{', '.join(JAX_VARIABLES)} are read on JAX only (KERAS_BACKEND=jax); on TensorFlow set "
-                         f"TF_CONFIG ({README_SECTION}).")
+        raise ValueError(
+            f"{', '.join(JAX_VARIABLES)} are read on JAX only (KERAS_BACKEND=jax); on TensorFlow set "
+            f"TF_CONFIG ({README_SECTION})."
+        )
     workers, index = tf_config_process()
     return (workers, index) if workers else (1, 0)
 
@@ -82,3 +93,24 @@ def configured_processes(backend: str) -> tuple:
 def this_process_writes(backend=None) -> bool:
     """True unless the environment makes this a process other than 0 (records and outputs are process 0's)."""
     return configured_processes(backend or configured_backend())[1] == 0
+
+
+def several_processes(placement) -> bool:
+    """True when setup_devices' placement spans more than one process."""
+    return getattr(placement, "processes", 1) > 1
+
+
+def jax_processes_scope(placement):
+    """The several-process DataParallel's scope on JAX (fit and evaluate span the processes); else nothing."""
+    return placement.scope() if getattr(placement, "several_jax_processes", False) else contextlib.nullcontext()
+
+
+def model_on_this_process(model, placement):
+    """`model`, or on several JAX processes a compiled copy on this process's devices alone: Keras' predict
+    cannot fetch outputs that span processes, and a copy with the whole model predicts on each one alike."""
+    if not getattr(placement, "several_jax_processes", False):
+        return model
+    copy = type(model).from_config(model.get_config())  # not clone_model: it would rebuild the optimizer as well
+    copy.set_weights(model.get_weights())
+    copy.compile(loss=model.loss, metrics=["accuracy"])
+    return copy

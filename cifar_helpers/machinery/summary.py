@@ -6,10 +6,10 @@ import re
 from pathlib import Path
 from typing import NamedTuple
 
-from .devices import precision_tag
-from .references import ARTICLE_RESNET56_VALIDATION, ARTICLE_TEST_ACCURACY
-from .noise import compare, seeds_of, steps_yardstick
-from .records import MissingResultError, load_result, load_results
+from ..devices import precision_tag
+from ..references import ARTICLE_RESNET56_VALIDATION, ARTICLE_TEST_ACCURACY
+from ..noise import compare, seeds_of, steps_yardstick
+from ..records import MissingResultError, load_result, load_results
 from .tables import markdown_table
 
 
@@ -27,21 +27,59 @@ class Step(NamedTuple):
 
 ARTICLE_CNN = "the article's CNN"
 ARTICLE_STEPS = (
-    Step("1 baseline", "article's CNN, Adam 0.001", "01_baseline_cnn", ("baseline",), ARTICLE_CNN,
-         ARTICLE_TEST_ACCURACY["baseline"]),
-    Step("2 augmentation", "crop + flip + whitening", "02_data_augmentation", ("crop+flip+whiten",), ARTICLE_CNN,
-         ARTICLE_TEST_ACCURACY["augmentation"]),
-    Step("3 model", "+ weight decay, dropout, BN, LRN", "03_model_improvements", ("LRN",), ARTICLE_CNN,
-         ARTICLE_TEST_ACCURACY["model_improvements"]),
-    Step("4 schedule", "0.01 -> 0.001 -> 0.0005", "04_learning_rate_schedule", ("schedule_2",), ARTICLE_CNN,
-         ARTICLE_TEST_ACCURACY["lr_schedule"]),
-    Step("5 deeper plain", "plain nets, 8-32 layers", "05_deeper_plain_networks",
-         ("plain8", "plain14", "plain20", "plain32"), "plain nets"),
-    Step("6 ResNet", "ResNet-20/32/44/56 (article: ResNet-56)", "06_residual_networks",
-         ("resnet20", "resnet32", "resnet44", "resnet56"), "ResNets", ARTICLE_RESNET56_VALIDATION, "validation"),
+    Step(
+        "1 baseline",
+        "article's CNN, Adam 0.001",
+        "01_baseline_cnn",
+        ("baseline",),
+        ARTICLE_CNN,
+        ARTICLE_TEST_ACCURACY["baseline"],
+    ),
+    Step(
+        "2 augmentation",
+        "crop + flip + whitening",
+        "02_data_augmentation",
+        ("crop+flip+whiten",),
+        ARTICLE_CNN,
+        ARTICLE_TEST_ACCURACY["augmentation"],
+    ),
+    Step(
+        "3 model",
+        "+ weight decay, dropout, BN, LRN",
+        "03_model_improvements",
+        ("LRN",),
+        ARTICLE_CNN,
+        ARTICLE_TEST_ACCURACY["model_improvements"],
+    ),
+    Step(
+        "4 schedule",
+        "0.01 -> 0.001 -> 0.0005",
+        "04_learning_rate_schedule",
+        ("schedule_2",),
+        ARTICLE_CNN,
+        ARTICLE_TEST_ACCURACY["lr_schedule"],
+    ),
+    Step(
+        "5 deeper plain",
+        "plain nets, 8-32 layers",
+        "05_deeper_plain_networks",
+        ("plain8", "plain14", "plain20", "plain32"),
+        "plain nets",
+    ),
+    Step(
+        "6 ResNet",
+        "ResNet-20/32/44/56 (article: ResNet-56)",
+        "06_residual_networks",
+        ("resnet20", "resnet32", "resnet44", "resnet56"),
+        "ResNets",
+        ARTICLE_RESNET56_VALIDATION,
+        "validation",
+    ),
 )
 FAMILIES = {step.notebook: step.family for step in ARTICLE_STEPS}
-TIME_LINE = re.compile(r"Notebook wall time: ([\d.]+) min \(budget: (\w+)\)(?:; its \d+ recorded runs trained in ([\d.]+) min)?")
+TIME_LINE = re.compile(
+    r"Notebook wall time: ([\d.]+) min \(budget: (\w+)\)(?:; its \d+ recorded runs trained in ([\d.]+) min)?"
+)
 
 
 def training(record) -> str:
@@ -132,7 +170,9 @@ def step_gain(record, previous):
 
 
 def step_verdict(record, previous, yardstick) -> str:
-    """noise.compare's verdict on a step over the one before it (means where seeds exist), or '-' without a yardstick."""
+    """noise.compare's verdict on a step over the one before it (means where seeds exist),
+    or '-' without a yardstick.
+    """
     if yardstick is None:
         return "-"
     return str(compare(seeds_of(record), seeds_of(previous), yardstick))
@@ -161,10 +201,26 @@ def gains_markdown(budget: str) -> str:
         gain = "-" if points is None else f"{points:+.2f}"
         verdict = "-" if points is None else step_verdict(record, steps[i - 1]["record"], yardstick)
         seconds = sum(r["wall_time_s"] for r in runs if r["notebook"] == step.notebook)
-        rows.append((step.name, record["label"], training(record), f"{100 * record['test_accuracy']:.2f}%",
-                     f"{gain} ({len(notes)})" if why else gain, verdict, f"{seconds / 60:.1f} min"))
-    headers = ("step", "our run", "trained on", "test accuracy", "gain over the previous step (points)",
-               "beyond noise? (means of seeds where recorded)", "training time")
+        rows.append(
+            (
+                step.name,
+                record["label"],
+                training(record),
+                f"{100 * record['test_accuracy']:.2f}%",
+                f"{gain} ({len(notes)})" if why else gain,
+                verdict,
+                f"{seconds / 60:.1f} min",
+            )
+        )
+    headers = (
+        "step",
+        "our run",
+        "trained on",
+        "test accuracy",
+        "gain over the previous step (points)",
+        "beyond noise? (means of seeds where recorded)",
+        "training time",
+    )
     return "\n\n".join([markdown_table(headers, rows)] + notes)
 
 
@@ -187,7 +243,9 @@ def trainings(rows) -> str:
 
 
 def plot_steps(budgets):
-    """Grouped bars per step, each with its value: the article's number beside the run that stands for the step per budget."""
+    """Grouped bars per step, each with its value:
+    the article's number beside the run that stands for the step per budget.
+    """
     import matplotlib.pyplot as plt
     import numpy as np
 
@@ -196,14 +254,23 @@ def plot_steps(budgets):
     fig, ax = plt.subplots(figsize=(10, 4.5))
     for metric, look in (("test", dict(color="0.2")), ("validation", dict(color="white", edgecolor="0.2", hatch="//"))):
         shown = [i for i, s in enumerate(ARTICLE_STEPS) if s.article is not None and s.article_metric == metric]
-        bars = ax.bar(x[shown], [ARTICLE_STEPS[i].article for i in shown], width,
-                      label=f"article, {metric} accuracy ({step_span([ARTICLE_STEPS[i] for i in shown])})", **look)
+        bars = ax.bar(
+            x[shown],
+            [ARTICLE_STEPS[i].article for i in shown],
+            width,
+            label=f"article, {metric} accuracy ({step_span([ARTICLE_STEPS[i] for i in shown])})",
+            **look,
+        )
         ax.bar_label(bars, fmt="%.2f", fontsize=7)  # as the article quotes them
     for j, budget in enumerate(budgets, 1):
         rows = step_records(budget)
         shown = [i for i, row in enumerate(rows) if row["record"] is not None]
-        bars = ax.bar(x[shown] + j * width, [100 * rows[i]["record"]["test_accuracy"] for i in shown], width,
-                      label=f"ours, {budget}, test accuracy: {trainings(rows)}")
+        bars = ax.bar(
+            x[shown] + j * width,
+            [100 * rows[i]["record"]["test_accuracy"] for i in shown],
+            width,
+            label=f"ours, {budget}, test accuracy: {trainings(rows)}",
+        )
         ax.bar_label(bars, fmt="%.1f", fontsize=7)
     for i in range(1, len(ARTICLE_STEPS)):
         if ARTICLE_STEPS[i].family != ARTICLE_STEPS[i - 1].family:
@@ -212,8 +279,10 @@ def plot_steps(budgets):
     ax.set_xlabel("the article's step (dotted line: another network family; do not compare bars across it)")
     ax.set_ylabel("accuracy (%)")
     ax.set_ylim(0, 100)
-    ax.set_title("Our run for each step: steps 1-4 the article's setting, steps 5-6 the depth with the best "
-                 "validation accuracy", fontsize="medium")
+    ax.set_title(
+        "Our run for each step: steps 1-4 the article's setting, steps 5-6 the depth with the best validation accuracy",
+        fontsize="medium",
+    )
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.25), fontsize="small", ncol=2)
     fig.tight_layout()
     return fig
@@ -225,10 +294,15 @@ def steps_chart_data(budgets) -> dict:
     ours = {}
     for budget in [budget for budget in budgets if load_results(budget)]:
         rows = step_records(budget)
-        ours[budget] = {"trainings": trainings(rows),
-                        "steps": [None if row["record"] is None else
-                                  {key: row["record"][key] for key in ("run", "label", "test_accuracy", "train_size", "epochs")}
-                                  for row in rows]}
+        ours[budget] = {
+            "trainings": trainings(rows),
+            "steps": [
+                None
+                if row["record"] is None
+                else {key: row["record"][key] for key in ("run", "label", "test_accuracy", "train_size", "epochs")}
+                for row in rows
+            ],
+        }
     return {"article": [[s.name, s.family, s.article, s.article_metric] for s in ARTICLE_STEPS], "ours": ours}
 
 
@@ -238,14 +312,18 @@ def steps_chart_digest(budgets) -> str:
 
 
 BESIDE = ("full", "overnight", "quick")  # the budgets whose runs a notebook shows beside its own, in this order
-WHERE = {"quick": "on 2 CPU cores with the `quick` budget (training subsets, for a class on laptops)",
-         "overnight": "on 2 CPU cores with the `overnight` budget (all 45,000 training images)",
-         "full": "on one GPU with the `full` budget"}
+WHERE = {
+    "quick": "on 2 CPU cores with the `quick` budget (training subsets, for a class on laptops)",
+    "overnight": "on 2 CPU cores with the `overnight` budget (all 45,000 training images)",
+    "full": "on one GPU with the `full` budget",
+}
 HARDWARE = re.compile(r"devices: ([^;]+)")
 
 
 def hardware(record) -> str:
-    """The machine a run was trained on, as its record names it, e.g. 'CPU only (2 cores)' or '1 GPU(s): NVIDIA H100'."""
+    """The machine a run was trained on, as its record names it,
+    e.g. 'CPU only (2 cores)' or '1 GPU(s): NVIDIA H100'.
+    """
     found = HARDWARE.search(record.get("device", ""))
     return found.group(1) if found else "not recorded"
 
@@ -259,10 +337,19 @@ def beside_table(notebook: str, other: str) -> str:
     """This notebook's runs under budget `other` as a table under a lead line, or a line saying there are none."""
     runs = notebook_runs(other, notebook)
     if not runs:
-        how = " (docs/offline-gpu.md: \"A GPU machine without internet\")" if other == "full" else ""
+        how = ' (docs/offline-gpu.md: "A GPU machine without internet")' if other == "full" else ""
         return f"*No run of this notebook is recorded {WHERE[other]} yet{how}.*"
-    rows = [(r["label"], training(r), f"{100 * r['test_accuracy']:.2f}%", f"{100 * max(r['history']['val_accuracy']):.2f}%",
-             f"{r['wall_time_s'] / 60:.1f} min", f"{hardware(r)}, {r['backend']}") for r in runs]
+    rows = [
+        (
+            r["label"],
+            training(r),
+            f"{100 * r['test_accuracy']:.2f}%",
+            f"{100 * max(r['history']['val_accuracy']):.2f}%",
+            f"{r['wall_time_s'] / 60:.1f} min",
+            f"{hardware(r)}, {r['backend']}",
+        )
+        for r in runs
+    ]
     headers = ("run", "trained on", "test accuracy", "best validation accuracy", "training time", "machine")
     where = WHERE[other]
     lead = f"**{where[0].upper()}{where[1:]}** you should see (`results/{other}/`):"  # str.capitalize would lower "GPU"
@@ -294,7 +381,9 @@ def time_line(notebook: str, budget: str, elapsed_seconds: float, tag: str = "")
 
 
 def notebook_times(folder: Path) -> dict:
-    """{notebook stem: (minutes, budget)} from each committed notebook's time line: its runs' training time, else wall time."""
+    """{notebook stem: (minutes, budget)} from each committed notebook's time line:
+    its runs' training time, else wall time.
+    """
     times = {}
     for path in sorted(folder.glob("[0-9][0-9]_*.ipynb")):
         for cell in json.loads(path.read_text())["cells"]:

@@ -1,4 +1,6 @@
-"""`python -m cifar_helpers run|results|speed`: execute the notebooks in order, print recorded results, time the networks."""
+"""`python -m cifar_helpers run|results|speed`: execute the notebooks in order, print recorded results,
+time the networks.
+"""
 
 import argparse
 import os
@@ -6,12 +8,13 @@ import re
 import sys
 from pathlib import Path
 
-from .budgets import BUDGETS, DEFAULT_BUDGET, ENV_VAR as BUDGET_VAR, resolve_budget
+from ..budgets import BUDGETS, DEFAULT_BUDGET, ENV_VAR as BUDGET_VAR, resolve_budget
 from .processes import this_process_writes
-from .records import ENV_VAR as RESULTS_VAR
-from .training import PROGRESS_VAR
+from ..settings import current
+from ..records import ENV_VAR as RESULTS_VAR
+from .progress import PROGRESS_VAR
 
-NOTEBOOKS_DIR = Path(__file__).resolve().parents[1] / "notebooks"
+NOTEBOOKS_DIR = Path(__file__).resolve().parents[2] / "notebooks"
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
@@ -66,9 +69,14 @@ def execute_notebook(path: Path, output, progress=True):
     from tqdm import tqdm
 
     notebook = nbformat.read(path, as_version=4)
-    client = NotebookClient(notebook, timeout=None, kernel_name="python3", config=kernel_config(),
-                            resources={"metadata": {"path": str(path.parent)}},
-                            extra_arguments=["--IPKernelApp.capture_fd_output=False"])  # fd 2 (progress) -> this terminal
+    client = NotebookClient(
+        notebook,
+        timeout=None,
+        kernel_name="python3",
+        config=kernel_config(),
+        resources={"metadata": {"path": str(path.parent)}},
+        extra_arguments=["--IPKernelApp.capture_fd_output=False"],
+    )  # fd 2 (progress) -> this terminal
     cells = list(enumerate(notebook.cells))
     with client.setup_kernel():
         for index, cell in tqdm(cells, desc=path.stem, unit="cell", disable=not progress):
@@ -88,15 +96,19 @@ def run_command(args, folder: Path = NOTEBOOKS_DIR) -> int:
     """
     budget = resolve_budget(args.budget)
     if args.update and budget == "smoke":
-        raise SystemExit("error: --update with the smoke budget would overwrite the committed outputs; "
-                         "refresh them with --budget quick or full.")
+        raise SystemExit(
+            "error: --update with the smoke budget would overwrite the committed outputs; "
+            "refresh them with --budget quick or full."
+        )
     notebooks = find_notebooks(args.notebooks, folder)
     os.environ[BUDGET_VAR] = budget
     os.environ[PROGRESS_VAR] = "1"  # each epoch's line on this terminal, while the notebook's own output stays compact
     out_dir = getattr(args, "out", None) or NOTEBOOKS_DIR.parent / "runs" / budget
     if args.update and getattr(args, "out", None):
         raise SystemExit("error: --update writes into notebooks/ and results/; leave --out out.")
-    if not args.update:  # a learner's runs are recorded beside the executed notebooks; committed results/ stay as they are
+    if (
+        not args.update
+    ):  # a learner's runs are recorded beside the executed notebooks; committed results/ stay as they are
         os.environ.setdefault(RESULTS_VAR, str(out_dir / "results"))
     writes = this_process_writes()  # several processes (KERAS_DISTRIBUTION_* or TF_CONFIG): process 0 writes
     for path in notebooks:
@@ -123,7 +135,7 @@ GENERATED = "<!-- Generated from results/ by `python -m cifar_helpers results --
 
 def results_markdown(budgets=COMMITTED_BUDGETS) -> str:
     """Every recorded run of the given budgets as one markdown table."""
-    from .records import load_results
+    from ..records import load_results
     from .tables import RESULT_HEADERS, markdown_table, result_rows
 
     return markdown_table(RESULT_HEADERS, result_rows([r for b in budgets for r in load_results(b)]))
@@ -131,21 +143,32 @@ def results_markdown(budgets=COMMITTED_BUDGETS) -> str:
 
 def results_page(budgets=COMMITTED_BUDGETS) -> str:
     """The book's page of every recorded run: one table per budget (a line where a budget has none)."""
-    from .records import load_results
+    from ..records import load_results
     from .tables import RESULT_HEADERS, markdown_table, result_rows
 
-    lines = ["# All recorded runs", "", GENERATED, "",
-             "Every recorded run of the committed budgets, one table per budget, generated from `results/` by "
-             "`python -m cifar_helpers results --readme` (a test fails when this page and `results/` disagree; "
-             "`python -m cifar_helpers results --markdown` prints them as one table). The quick budget trains on "
-             "subsets for few epochs on 2 CPU cores with TensorFlow, on the JPEG copy of CIFAR-10: read these for "
-             "the direction of each change, not as the article's scale.", ""]
+    lines = [
+        "# All recorded runs",
+        "",
+        GENERATED,
+        "",
+        "Every recorded run of the committed budgets, one table per budget, generated from `results/` by "
+        "`python -m cifar_helpers results --readme` (a test fails when this page and `results/` disagree; "
+        "`python -m cifar_helpers results --markdown` prints them as one table). The quick budget trains on "
+        "subsets for few epochs on 2 CPU cores with TensorFlow, on the JPEG copy of CIFAR-10: read these for "
+        "the direction of each change, not as the article's scale.",
+        "",
+    ]
     for budget in budgets:
         records = load_results(budget)
         lines += [f"## `{budget}`", ""]
         if records:
             rows = [row[1:] for row in result_rows(records)]  # the budget column: this section's heading
-            lines += [f"{len(records)} runs, from `results/{budget}/`.", "", markdown_table(RESULT_HEADERS[1:], rows), ""]
+            lines += [
+                f"{len(records)} runs, from `results/{budget}/`.",
+                "",
+                markdown_table(RESULT_HEADERS[1:], rows),
+                "",
+            ]
         else:
             lines += [f"No `{budget}` run is recorded yet (`results/{budget}/` holds none).", ""]
     return "\n".join(lines)
@@ -153,7 +176,7 @@ def results_page(budgets=COMMITTED_BUDGETS) -> str:
 
 def steps_markdown(budgets=COMMITTED_BUDGETS) -> str:
     """The article's steps beside our best comparable runs, one column pair per budget that has records."""
-    from .records import load_results
+    from ..records import load_results
     from .summary import steps_markdown as table
 
     return table([b for b in budgets if load_results(b)] or list(budgets[:1]))
@@ -204,7 +227,7 @@ def write_generated(budgets=COMMITTED_BUDGETS) -> None:
 def results_command(args) -> int:
     """Print the recorded results (full, overnight and quick unless --budget says) as a table; --readme writes the
     generated files: README's steps table, its headline figure (docs/headline.png) and docs/results.md."""
-    from .records import load_results
+    from ..records import load_results
     from .tables import RESULT_HEADERS, result_rows, text_table
 
     budgets = [args.budget] if args.budget else list(COMMITTED_BUDGETS)
@@ -242,8 +265,8 @@ def speed_command(args) -> int:
 def speedrun_speed_command(args) -> int:
     """Notebook 10's net at half and full width, float32 and bf16 where the CPU has it: one sitting, one table."""
     from . import speed
-    from .cpu import cpu_bf16_flags, cpu_model
-    from .speedrun import AIRBENCH94
+    from ..cpu import cpu_bf16_flags, cpu_model
+    from ..speedrun import AIRBENCH94
 
     flags = cpu_bf16_flags()
     print(f"CPU: {cpu_model()}, {os.cpu_count()} cores; bf16 instructions: {', '.join(flags) or 'none'}")
@@ -260,24 +283,36 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="execute notebooks in order")
     run.add_argument("notebooks", nargs="*", help="e.g. 01 or 01_baseline_cnn (default: all)")
-    run.add_argument("--budget", choices=BUDGETS, default=os.environ.get(BUDGET_VAR, DEFAULT_BUDGET))
-    run.add_argument("--update", action="store_true",
-                     help="write outputs back into notebooks/ and records into results/ (any budget but smoke)")
+    run.add_argument("--budget", choices=BUDGETS, default=current().budget or DEFAULT_BUDGET)
+    run.add_argument(
+        "--update",
+        action="store_true",
+        help="write outputs back into notebooks/ and records into results/ (any budget but smoke)",
+    )
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
-    run.add_argument("--out", type=Path, default=None,
-                     help="folder for the executed copies and their records (default: runs/<budget>/)")
+    run.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="folder for the executed copies and their records (default: runs/<budget>/)",
+    )
     run.set_defaults(handler=run_command)
     results = commands.add_parser("results", help="print the recorded results")
     results.add_argument("--budget", choices=BUDGETS, default=None)
     results.add_argument("--markdown", action="store_true", help="as a markdown table")
-    results.add_argument("--readme", action="store_true", help="write README's steps table, docs/headline.png and docs/results.md")
+    results.add_argument(
+        "--readme", action="store_true", help="write README's steps table, docs/headline.png and docs/results.md"
+    )
     results.set_defaults(handler=results_command)
     speed = commands.add_parser("speed", help="measure training speed (images/s) per network, without and with XLA")
     speed.add_argument("only", nargs="*", help="parts of network names to measure (default: all)")
     speed.add_argument("--steps", type=int, default=20, help="batches per timed round")
     speed.add_argument("--batch-size", type=int, default=128)
-    speed.add_argument("--speedrun", action="store_true",
-                       help="notebook 10's net at half and full width, float32 and bf16 (where the CPU has it)")
+    speed.add_argument(
+        "--speedrun",
+        action="store_true",
+        help="notebook 10's net at half and full width, float32 and bf16 (where the CPU has it)",
+    )
     speed.set_defaults(handler=speed_command)
     return parser
 

@@ -82,10 +82,15 @@ def fingerprint(model) -> dict:
     """The network's hash, and the optimizer, loss and metrics the model was compiled with (readable)."""
     compiled = as_stamped(canonical(model.get_compile_config()))
     optimizer = compiled.get("optimizer", {})
-    return {"network": digest(network_config(model)),
-            "optimizer": {"class_name": optimizer.get("class_name"),
-                          **{k: v for k, v in optimizer.get("config", {}).items() if k != "name"}},
-            "loss": compiled.get("loss"), "metrics": compiled.get("metrics")}
+    return {
+        "network": digest(network_config(model)),
+        "optimizer": {
+            "class_name": optimizer.get("class_name"),
+            **{k: v for k, v in optimizer.get("config", {}).items() if k != "name"},
+        },
+        "loss": compiled.get("loss"),
+        "metrics": compiled.get("metrics"),
+    }
 
 
 def short(value) -> str:
@@ -110,7 +115,10 @@ def changes(recorded: dict, built: dict) -> list:
     if recorded.get("network") != built.get("network"):
         said.append("the network (its layers or their settings)")
     old, new = recorded.get("optimizer") or {}, built.get("optimizer") or {}
-    said += [change(f"optimizer {key}", old.get(key), new.get(key))
-             for key in sorted(set(old) | set(new)) if old.get(key) != new.get(key)]
+    said += [
+        change(f"optimizer {key}", old.get(key), new.get(key))
+        for key in sorted(set(old) | set(new))
+        if old.get(key) != new.get(key)
+    ]
     said += [f"the {key}" for key in ("loss", "metrics") if recorded.get(key) != built.get(key)]
     return said

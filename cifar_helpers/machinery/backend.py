@@ -3,8 +3,7 @@
 import importlib
 import importlib.util
 import json
-import os
-from pathlib import Path
+from ..settings import current
 
 INSTALL_LINES = {
     "tensorflow": "pip install -r requirements.txt",
@@ -19,11 +18,10 @@ class BackendError(RuntimeError):
 
 def configured_backend() -> str:
     """The backend Keras will load: $KERAS_BACKEND, else keras.json's, else TensorFlow."""
-    name = os.environ.get("KERAS_BACKEND")
+    name = current().keras_backend
     if not name:
-        home = Path(os.environ.get("KERAS_HOME") or Path.home() / ".keras")
         try:
-            name = json.loads((home / "keras.json").read_text()).get("backend")
+            name = json.loads((current().keras_home / "keras.json").read_text()).get("backend")
         except (OSError, ValueError):
             name = None
     return (name or DEFAULT_BACKEND).strip().lower()
@@ -35,11 +33,13 @@ def check_backend(name=None) -> str:
     if name not in INSTALL_LINES:
         raise BackendError(
             f"KERAS_BACKEND={name!r} is not supported by this collection. Use KERAS_BACKEND=tensorflow "
-            f"(the default; {INSTALL_LINES['tensorflow']}) or KERAS_BACKEND=jax ({INSTALL_LINES['jax']}).")
+            f"(the default; {INSTALL_LINES['tensorflow']}) or KERAS_BACKEND=jax ({INSTALL_LINES['jax']})."
+        )
     if importlib.util.find_spec(name) is None:
         raise BackendError(
             f"KERAS_BACKEND={name} but the {name} package is not installed. "
-            f"Run `{INSTALL_LINES[name]}` in the project folder, or choose another backend.")
+            f"Run `{INSTALL_LINES[name]}` in the project folder, or choose another backend."
+        )
     return name
 
 
