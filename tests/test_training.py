@@ -273,3 +273,18 @@ def test_recorded_epoch_lines_keep_a_long_runs_log_to_about_five_lines():
         "epoch 23/23",
     ]
     assert lines[-1].endswith("val accuracy 0.5000 (12 s)")
+
+
+def test_testing_after_every_epoch_keeps_each_epochs_score_and_ends_at_the_final_test(split):
+    record, model = train(split, epochs=3, test_each_epoch=True)
+    tested = record["history"]["test_accuracy"]
+    assert len(tested) == 3 and len(record["history"]["test_loss"]) == 3 and record["test_each_epoch"] is True
+    assert tested[-1] == pytest.approx(record["test_accuracy"])  # the last epoch's test is the run's test
+
+
+def test_a_record_tested_once_does_not_stand_in_for_a_run_tested_every_epoch(split, capsys):
+    train(split)
+    capsys.readouterr()
+    record, _ = train(split, test_each_epoch=True)
+    assert "test_each_epoch null -> true" in capsys.readouterr().out
+    assert "test_accuracy" in record["history"]
