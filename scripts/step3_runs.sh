@@ -8,7 +8,7 @@
 # notebook's outputs and the generated pages change together.
 set -uo pipefail
 cd "$(dirname "$0")/.."
-stage=${1:?usage: scripts/step3_runs.sh pilot|pilot-step2|pilot-article-decay}  # a stage, or where in it to start
+stage=${1:?usage: scripts/step3_runs.sh pilot|pilot-step2|pilot-article-decay|seeds|...|chain|...}  # a stage, or where in it to start
 python=${PYTHON:-.venv/bin/python}
 results=${CIFAR_RESULTS_DIR:-$PWD/pending-results}
 NB03=notebooks/03_model_improvements.ipynb
@@ -34,6 +34,16 @@ run03() {  # run03 RUN LABEL SWITCHES
     train "$NB03" 2,4,6 --run "run, label, switches = '$1', '$2', $3" --run "$RUN03"
 }
 
+ARTICLE=1e-4/256  # the article's penalty in Keras' terms (it sums the loss over the batch and adds 1e-4 * sum(w^2) / 2)
+seed02() {  # seed02 SEED: 02's combined run again with another seed
+    train "$NB02" 2,6 --run "first = ch.load_result(budget, NOTEBOOK, 'crop+flip+whiten')" \
+        --run "ch.train_more_seeds(builder(EXPERIMENTS['crop+flip+whiten']), split, first, seeds=($1,), strategy=strategy)"
+}
+seed03() {  # seed03 SEED: 03's final net (the article's penalty) again with another seed
+    train "$NB03" 2,4,6 --run "first = ch.load_result(budget, NOTEBOOK, 'LRN')" \
+        --run "ch.train_more_seeds(builder(first['config']['switches']), split, first, seeds=($1,), strategy=strategy)"
+}
+
 case "$stage" in
     pilot)  # the step-3 net at today's penalty (10 epochs of it: the bf16 parity check), step 2, the article's penalty
         run03 LRN "+LRN" 'STEPS["+LRN"]'
@@ -43,6 +53,28 @@ case "$stage" in
         ;&
     pilot-article-decay)
         run03 LRN_article_decay "+LRN, weight decay 1e-4 / 256" '{**STEPS["+LRN"], "weight_decay": 1e-4 / 256}'
+        ;;  # the pilot's gap, last 5 epochs' validation mean over step 2: +4.07 (article's penalty), +2.11 (Keras' 1e-4)
+            # -> the article's penalty is the main path (LRN_article_decay became LRN, the other LRN_decay_1e-4)
+    seeds)  # seeds 1 and 2 of step 2 and of step 3's chosen net, interleaved so a cut-off leaves both half done
+        seed02 1
+        ;&
+    seeds-step3-1)
+        seed03 1
+        ;&
+    seeds-step2-2)
+        seed02 2
+        ;&
+    seeds-step3-2)
+        seed03 2
+        ;&
+    chain)  # the cumulative chain at the article's penalty, one seed each (its +LRN is the pilot's run)
+        run03 weight_decay "+weight decay" "dict(weight_decay=$ARTICLE)"
+        ;&
+    chain-dropout)
+        run03 dropout "+dropout" "dict(weight_decay=$ARTICLE, dropout=0.5)"
+        ;&
+    chain-batch-norm)
+        run03 batch_norm "+batch norm" "dict(weight_decay=$ARTICLE, dropout=0.5, batch_norm=True)"
         ;;
     *) echo "unknown stage $stage"; exit 2 ;;
 esac
