@@ -2,7 +2,6 @@
 
 import ast
 import json
-import runpy
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -10,8 +9,13 @@ NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 
 
 def descriptions() -> dict:
-    """{budget: one-line description}, from cifar_helpers/budgets.py run alone (no Keras import)."""
-    return runpy.run_path(str(ROOT / "cifar_helpers" / "budgets.py"))["DESCRIPTIONS"]
+    """{budget: one-line description}, the literal DESCRIPTIONS of cifar_helpers/budgets.py, read without running it
+    (it imports from its package, and the book's venv has no Keras)."""
+    tree = ast.parse((ROOT / "cifar_helpers" / "budgets.py").read_text())
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", None) == "DESCRIPTIONS":
+            return ast.literal_eval(node.value)
+    raise LookupError("cifar_helpers/budgets.py has no DESCRIPTIONS")
 
 
 def without_magics(source: str) -> str:

@@ -22,3 +22,32 @@ html_theme_options = {
 }
 html_context = {"default_mode": "auto"}  # follow the reader's system until they pick light or dark in the menu
 html_favicon = "_static/favicon.svg"  # else browsers ask for /favicon.ico and log a 404
+language = "en"  # <html lang="en">, so that a screen reader reads the book in English (Sphinx's default, made explicit)
+
+
+def name_the_sidebar_toggles(app, pagename, templatename, context, doctree):
+    """Give the sidebar's expand/collapse toggles an accessible name.
+
+    pydata-sphinx-theme writes, for each sidebar entry with sub-pages (the budgets), a <details><summary> holding only
+    a decorative chevron, so that a screen reader announces a nameless control (axe: summary-name, serious). Wrap its
+    generate_toctree_html so that each such <summary> says what it shows: "Pages under Budgets".
+    """
+    generate = context.get("generate_toctree_html")
+    if generate is None:
+        return
+
+    def named(kind, *args, **kwargs):
+        soup = generate(kind, *args, **kwargs)
+        if kind == "sidebar":
+            for summary in soup.select("li.has-children > details > summary"):
+                link = summary.find_parent("li").find("a", recursive=False)
+                if link is not None and not summary.get_text(strip=True) and not summary.get("aria-label"):
+                    summary["aria-label"] = f"Pages under {link.get_text(strip=True)}"
+        return soup
+
+    context["generate_toctree_html"] = named
+
+
+def setup(app):
+    # After pydata-sphinx-theme's own html-page-context handler (priority 500) has put generate_toctree_html there.
+    app.connect("html-page-context", name_the_sidebar_toggles, priority=900)

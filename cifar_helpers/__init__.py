@@ -9,8 +9,8 @@ Keras backend (KERAS_BACKEND: tensorflow, the default, or jax) and, on TensorFlo
 import importlib
 import importlib.util
 
-from .machinery.backend import BackendError, check_backend
-from .machinery.quiet import import_tensorflow
+from .backend import BackendError, check_backend
+from .quiet import import_tensorflow
 
 BACKEND = check_backend()
 if BACKEND == "tensorflow":

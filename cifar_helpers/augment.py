@@ -20,7 +20,10 @@ def crop_each(images, top, left, height: int, width: int):
 
 @keras.saving.register_keras_serializable(package="cifar_helpers")
 class RandomCropPerImage(layers.Layer):
-    """Random `size` x `size` crop per image while training; the centre crop at inference."""
+    """Random `size` x `size` crop per image while training; the centre crop at inference.
+
+    Introduced in notebook 00.
+    """
 
     def __init__(self, size: int, seed=None, **kwargs):
         super().__init__(**kwargs)
@@ -52,6 +55,8 @@ class PadAndRandomCrop(layers.Layer):
 
     The ResNet paper's augmentation (zero padding); mode="reflect" mirrors the border instead
     (the speedrun's 2-pixel translation). At inference the layer is the identity.
+
+    Introduced in notebook 07.
     """
 
     def __init__(self, padding: int = 4, seed=None, mode: str = "constant", **kwargs):
@@ -86,6 +91,8 @@ class PerImageStandardization(layers.Layer):
     """The article's "whitening": (x - mean) / std over each image's pixels and channels.
 
     Same as tf.image.per_image_standardization, including its floor of 1/sqrt(N) on std.
+
+    Introduced in notebook 00.
     """
 
     def call(self, images):
@@ -112,6 +119,8 @@ def input_pipeline(crop=None, flip=False, whiten=False, pad_crop=None, seed=None
     crop: output size of a random per-image crop (centre crop at inference), e.g. 24.
     pad_crop: padding for a pad-and-crop back to 32 (ResNet style), e.g. 4.
     flip: random horizontal flips.  whiten: per-image standardisation instead of /255.
+
+    Introduced in notebook 02.
     """
     steps = []
     if crop:

@@ -19,7 +19,10 @@ class BudgetError(ValueError):
 
 
 def resolve_budget(value=None) -> str:
-    """The budget to use: `value` if given, else $CIFAR_BUDGET, else 'quick'."""
+    """The budget to use: `value` if given, else $CIFAR_BUDGET, else 'quick'.
+
+    Introduced in notebook 00.
+    """
     name = value or current().budget or DEFAULT_BUDGET
     name = str(name).strip().lower()
     if name not in BUDGETS:
@@ -37,7 +40,10 @@ def images_phrase(row: dict) -> str:
 
 
 def budget_settings(settings: dict, budget: str) -> SimpleNamespace:
-    """Pick this budget's row from a notebook's {budget: {name: value}} table and print it."""
+    """Pick this budget's row from a notebook's {budget: {name: value}} table and print it.
+
+    Introduced in notebook 01.
+    """
     missing = [name for name in BUDGETS if name not in settings]
     if missing:
         raise BudgetError(f"The settings table has no row for budget(s) {missing}; give all of {BUDGETS}.")
@@ -52,5 +58,7 @@ def budget_settings(settings: dict, budget: str) -> SimpleNamespace:
 def exercise_budget(budget: str) -> str:
     """The budget an exercise's solution trains at: quick (minutes on a laptop) whatever the notebook ran at;
     smoke in CI.
+
+    Introduced in notebook 01.
     """
     return "smoke" if resolve_budget(budget) == "smoke" else "quick"

@@ -6,11 +6,17 @@ import numpy as np
 
 
 class InputError(ValueError):
-    """An array handed to a helper has the wrong layout or type; the message says the fix."""
+    """An array handed to a helper has the wrong layout or type; the message says the fix.
+
+    Introduced in notebook 07.
+    """
 
 
 def check_images(images, name: str = "images") -> np.ndarray:
-    """Require a uint8 (N, 32, 32, 3) channels-last batch; explain the fix otherwise."""
+    """Require a uint8 (N, 32, 32, 3) channels-last batch; explain the fix otherwise.
+
+    Introduced in notebook 07.
+    """
     images = np.asarray(images)
     if images.ndim != 4:
         raise InputError(f"{name} has shape {images.shape}; expected a batch (N, 32, 32, 3).")
@@ -48,7 +54,10 @@ SCALING_LAYERS = ("Rescaling", "Normalization", "PerImageStandardization")
 
 
 class UnscaledInputWarning(UserWarning):
-    """A model takes raw 0..255 pixels straight into its first weighted layer."""
+    """A model takes raw 0..255 pixels straight into its first weighted layer.
+
+    Introduced in notebook 07.
+    """
 
 
 def flat_layers(model):

@@ -63,7 +63,10 @@ def cache_dir() -> Path:
 
 
 def load_cifar10(source=None) -> Cifar10:
-    """Load CIFAR-10 from `source`, else $CIFAR10_DATA, else Keras' cache or download."""
+    """Load CIFAR-10 from `source`, else $CIFAR10_DATA, else Keras' cache or download.
+
+    Introduced in notebook 00.
+    """
     source = source or current().data or None
     if source is None:
         path, label = download_official(), "official download"
@@ -94,7 +97,10 @@ def is_jpeg_copy(source: str) -> bool:
 
 
 def data_note(source: str) -> str:
-    """One line naming the data a run used, with the JPEG copy's measured cost where it applies."""
+    """One line naming the data a run used, with the JPEG copy's measured cost where it applies.
+
+    Introduced in notebook 09.
+    """
     from .references import AIRBENCH94_JPEG_RUNS, AIRBENCH94_OFFICIAL, JPEG_COPY_PENALTY
 
     line = f"Data: CIFAR-10, {source or 'source not recorded'}."

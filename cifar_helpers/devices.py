@@ -7,8 +7,7 @@ from dataclasses import dataclass
 import keras
 
 from .cpu import cpu_precision
-from .machinery.resume import heartbeat_seconds
-from .machinery.processes import configured_processes, jax_process_settings, tf_config_workers
+from .settings import configured_processes, heartbeat_seconds, jax_process_settings, tf_config_workers
 
 
 @dataclass
@@ -63,7 +62,7 @@ def tensorflow_placement(devices=None):
         except RuntimeError:  # already initialised: the setting can no longer change
             pass
     if tf_config_workers():
-        from .machinery.tf_multiworker import multi_worker_strategy  # keras#20585 mended there
+        from .tf_multiworker import multi_worker_strategy  # keras#20585 mended there
 
         strategy = multi_worker_strategy()
     elif devices and len(devices) > 1:
@@ -139,7 +138,10 @@ def jax_placement(devices=None):
 
 
 def precision_tag(device_line: str) -> str:
-    """From a device line: "_bf16" for runs a CPU trains in mixed_bfloat16 (beside float32's records), else ""."""
+    """From a device line: "_bf16" for runs a CPU trains in mixed_bfloat16 (beside float32's records), else "".
+
+    Introduced in notebook 10.
+    """
     return "_bf16" if "devices: CPU only" in device_line and "precision: mixed_bfloat16" in device_line else ""
 
 
@@ -150,6 +152,8 @@ def setup_devices(
 
     mixed_precision=True asks for mixed_bfloat16 (mixed_float16 on GPUs older than Ampere); CPUs stay float32,
     unless cpu_bf16=True: then a CPU with bf16 instructions (avx512_bf16, amx_bf16) trains in mixed_bfloat16.
+
+    Introduced in notebook 00.
     """
     backend = keras.backend.backend()
     processes, process_id = configured_processes(backend)

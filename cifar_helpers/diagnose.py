@@ -38,7 +38,10 @@ def slope(values) -> float:
 
 
 def read_curves(history) -> Diagnosis:
-    """Say whether a run over-fits, under-fits or is still learning, citing the numbers."""
+    """Say whether a run over-fits, under-fits or is still learning, citing the numbers.
+
+    Introduced in notebook 01.
+    """
     history = history.get("history", history)  # a recorded run or a plain history dict
     for key in ("accuracy", "val_accuracy", "val_loss"):
         if key not in history:
@@ -128,6 +131,8 @@ def conv_gradient_norms(model, images, labels) -> list:
     """L2 norm of the loss gradient for each conv kernel, from input to output, on one batch.
 
     Measured in training mode (batch statistics), as the first optimizer step would see it.
+
+    Introduced in notebook 05.
     """
     gradients = loss_gradients(model, images, labels)
     return [
@@ -158,7 +163,10 @@ def expected_calibration_error(probabilities, labels, bins: int = 15) -> float:
 
 
 def calibration_scores(model, split, batch_size: int = 500) -> dict:
-    """The test set's expected calibration error and mean confidence (for a run's record: train_and_record's scores)."""
+    """The test set's expected calibration error and mean confidence (for a run's record: train_and_record's scores).
+
+    Introduced in notebook 08.
+    """
     probabilities = np.asarray(model.predict(split.x_test.astype("float32"), batch_size=batch_size, verbose=0))
     return {
         "test_ece": expected_calibration_error(probabilities, split.y_test),
@@ -167,14 +175,20 @@ def calibration_scores(model, split, batch_size: int = 500) -> dict:
 
 
 def confusion_counts(true_labels, predicted_labels, num_classes: int) -> np.ndarray:
-    """counts[i, j]: how many images of true class i were predicted as class j."""
+    """counts[i, j]: how many images of true class i were predicted as class j.
+
+    Introduced in notebook 01.
+    """
     counts = np.zeros((num_classes, num_classes), dtype=int)
     np.add.at(counts, (np.asarray(true_labels), np.asarray(predicted_labels)), 1)
     return counts
 
 
 def most_confused_pair(counts: np.ndarray):
-    """((i, j), n): the two classes mistaken for each other most, counting both directions, and how many images."""
+    """((i, j), n): the two classes mistaken for each other most, counting both directions, and how many images.
+
+    Introduced in notebook 01.
+    """
     both = counts + counts.T
     np.fill_diagonal(both, 0)
     i, j = np.unravel_index(np.argmax(both), both.shape)

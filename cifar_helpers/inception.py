@@ -25,6 +25,8 @@ def inception_block(x, filters):
     """Four parallel branches, concatenated: 1x1 | 1x1, 3x3 | 1x1, 3x3, 3x3 (a factorised 5x5) | pool, 1x1.
 
     Each 3x3 is itself factorised into 1x3 + 3x1. Output: 4 * filters channels.
+
+    Introduced in notebook 08.
     """
     one = conv_bn_relu(x, filters, 1)
     three = factorised_3x3(conv_bn_relu(x, filters, 1), filters)
@@ -50,6 +52,8 @@ def grid_reduction(x, filters, way="parallel"):
     'pool_then_conv': cheap, but squeezes the features through the small grid first (bottleneck).
     'conv_then_pool': no bottleneck, but the conv runs on the large grid (expensive).
     'parallel': a stride-2 conv and a stride-2 pool side by side, concatenated.
+
+    Introduced in notebook 08.
     """
     if way == "pool_then_conv":
         return conv_bn_relu(layers.MaxPooling2D(2)(x), filters, 3)
@@ -73,7 +77,10 @@ def head(inputs, x, name):
 
 
 def reduction_probe_net(way, preprocessing=None):
-    """A small net whose only difference is how it goes from 32x32x64 to 16x16x128."""
+    """A small net whose only difference is how it goes from 32x32x64 to 16x16x128.
+
+    Introduced in notebook 08.
+    """
     inputs, x = front(preprocessing)
     x = conv_bn_relu(x, 64, 3)
     x = grid_reduction(x, 128, way)
@@ -83,7 +90,10 @@ def reduction_probe_net(way, preprocessing=None):
 
 
 def compact_inception(residual=False, widths=(16, 32, 64), blocks=2, preprocessing=None, residual_scale=0.2):
-    """A CIFAR-sized Inception net, or Inception-ResNet (residuals times residual_scale), in 3 stages."""
+    """A CIFAR-sized Inception net, or Inception-ResNet (residuals times residual_scale), in 3 stages.
+
+    Introduced in notebook 08.
+    """
     inputs, x = front(preprocessing)
     x = conv_bn_relu(x, 4 * widths[0], 3)
     for stage, filters in enumerate(widths):
@@ -95,7 +105,10 @@ def compact_inception(residual=False, widths=(16, 32, 64), blocks=2, preprocessi
 
 
 def multiply_adds(model) -> int:
-    """Multiply-adds of one forward pass through the model's convolutions (one image)."""
+    """Multiply-adds of one forward pass through the model's convolutions (one image).
+
+    Introduced in notebook 08.
+    """
     total = 0
     for layer in model.layers:
         if isinstance(layer, layers.Conv2D):
@@ -106,7 +119,10 @@ def multiply_adds(model) -> int:
 
 
 def seconds_per_batch(model, batch_size=128, repeats=10) -> float:
-    """Median wall time of one compiled forward pass on a random batch (this machine, any backend)."""
+    """Median wall time of one compiled forward pass on a random batch (this machine, any backend).
+
+    Introduced in notebook 08.
+    """
     images = np.random.default_rng(0).uniform(0, 255, (batch_size, *model.input_shape[1:])).astype("float32")
     model.predict_on_batch(images)  # compile and warm up
     times = []

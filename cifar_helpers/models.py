@@ -33,6 +33,8 @@ class LocalResponseNormalization(layers.Layer):
     The window sums are one matrix product with a 0/1 band matrix: on a CPU about six times faster
     than adding 15 shifted copies of the activations. It computes in float32 under mixed precision too:
     in bfloat16, 1 + 0.001 * sum(x^2) (about 1.01-1.05) would be rounded to steps of 0.008.
+
+    Introduced in notebook 03.
     """
 
     def __init__(self, depth_radius=7, bias=1.0, alpha=0.001, beta=0.75, **kwargs):
@@ -80,6 +82,8 @@ def article_cnn(
     weight_decay: L2 factor on every kernel.  dropout: rate on the FC-1024 output.
     batch_norm: BN (momentum BN_MOMENTUM) between each conv/FC and its ReLU.  lrn: LRN after each pool (radius 7).
     init_stddev: weights ~ N(0, init_stddev), biases 0, as in the article's code.
+
+    Introduced in notebook 01.
     """
     regularizer = keras.regularizers.L2(weight_decay) if weight_decay else None
     initializer = keras.initializers.RandomNormal(mean=0.0, stddev=init_stddev)
@@ -105,6 +109,8 @@ def article_cnn(
 def same_network(model, reference, images) -> bool:
     """True when `model` has `reference`'s layers and weight shapes,
     and with its weights computes the same test-time outputs.
+
+    Introduced in notebook 01.
     """
     kinds = [type(layer).__name__ for layer in model.layers], [type(layer).__name__ for layer in reference.layers]
     shapes = [w.shape for w in model.get_weights()], [w.shape for w in reference.get_weights()]
@@ -121,6 +127,8 @@ def compile_for_classification(model, optimizer, label_smoothing=0.0):
 
     Keras' sparse cross-entropy has no label_smoothing argument: smoothing needs one-hot
     targets. train_and_record sees the categorical loss and feeds one-hot labels itself.
+
+    Introduced in notebook 02.
     """
     if label_smoothing:
         loss = keras.losses.CategoricalCrossentropy(label_smoothing=label_smoothing)
@@ -134,7 +142,10 @@ def compile_for_classification(model, optimizer, label_smoothing=0.0):
 
 @keras.saving.register_keras_serializable(package="cifar_helpers")
 class ZeroPadShortcut(layers.Layer):
-    """He et al.'s option-A shortcut: take every other pixel and zero-pad the new channels."""
+    """He et al.'s option-A shortcut: take every other pixel and zero-pad the new channels.
+
+    Introduced in notebook 06.
+    """
 
     def __init__(self, out_channels: int, **kwargs):
         super().__init__(**kwargs)
@@ -162,6 +173,8 @@ def conv_bn(x, filters, kernel=3, strides=1, weight_decay=1e-4, relu=True, gamma
     """Conv (He init, no bias, weight decay) -> batch norm (gamma initialised to `gamma`) -> optional ReLU.
 
     The unit of the ResNets here and of the Inception nets in inception.py.
+
+    Introduced in notebook 05.
     """
     x = layers.Conv2D(
         filters,
@@ -219,6 +232,8 @@ def cifar_resnet(
     the identity (Goyal et al. 2017); off by default, as in He et al.
     block: a function (x, filters, strides, weight_decay, zero_init) -> y to use instead of
     residual_block / plain_block (notebook 06 writes its own).
+
+    Introduced in notebook 05.
     """
     if (depth - 2) % 6:
         raise ValueError(f"depth must be 6n + 2 (8, 14, 20, 32, 44, 56, ...); got {depth}")

@@ -12,7 +12,10 @@ WITHIN_NOISE = "within noise"
 
 @dataclass(frozen=True)
 class Spread:
-    """Test accuracies of one run trained with several seeds: mean, lowest, highest (fractions)."""
+    """Test accuracies of one run trained with several seeds: mean, lowest, highest (fractions).
+
+    Introduced in notebook 10.
+    """
 
     label: str
     accuracies: tuple
@@ -36,7 +39,10 @@ class Spread:
 
 
 def seed_spread(records) -> Spread:
-    """The spread of one run's test accuracy over its seeds (records of the same settings, seeds differing)."""
+    """The spread of one run's test accuracy over its seeds (records of the same settings, seeds differing).
+
+    Introduced in notebook 02.
+    """
     records = list(records)
     seeds = [r["seed"] for r in records]
     if len(records) < 2 or len(set(seeds)) != len(seeds):
@@ -51,13 +57,18 @@ TEST_IMAGES = 10_000
 
 
 def sampling_floor(accuracy: float, images: int = TEST_IMAGES) -> float:
-    """The binomial standard error of an accuracy measured on `images` test images (0.004 at 80% on 10,000)."""
+    """The binomial standard error of an accuracy measured on `images` test images (0.004 at 80% on 10,000).
+
+    Introduced in notebook 02.
+    """
     return math.sqrt(accuracy * (1 - accuracy) / images)
 
 
 def band(yardstick: Spread, accuracy: float) -> float:
     """How far two accuracies near `accuracy` must differ to count:
     the yardstick's spread, at least the sampling floor.
+
+    Introduced in notebook 10.
     """
     return max(yardstick.width, sampling_floor(accuracy))
 
@@ -113,6 +124,8 @@ def compare(a, b, *yardsticks: Spread) -> Comparison:
 
     The band is the widest of the yardsticks given (the seed spreads of the networks compared, at the same
     budget), and never narrower than the test set's sampling floor; see Comparison.outcome.
+
+    Introduced in notebook 02.
     """
     if not yardsticks:
         raise ValueError("compare needs a yardstick: the seed spread (noise.seed_spread) of the networks compared")
@@ -120,7 +133,10 @@ def compare(a, b, *yardsticks: Spread) -> Comparison:
 
 
 def recorded_spread(budget: str, notebook: str, run: str, seeds=(1, 2)) -> Spread:
-    """The spread of a recorded run and its recorded seed runs (<run>_seed<N>, see training.train_more_seeds)."""
+    """The spread of a recorded run and its recorded seed runs (<run>_seed<N>, see training.train_more_seeds).
+
+    Introduced in notebook 03.
+    """
     return seed_spread(
         [load_result(budget, notebook, run)] + [load_result(budget, notebook, f"{run}_seed{seed}") for seed in seeds]
     )
@@ -129,6 +145,8 @@ def recorded_spread(budget: str, notebook: str, run: str, seeds=(1, 2)) -> Sprea
 def seeds_of(record: dict) -> list:
     """`record` and its recorded seed runs (<run>_seed<N>, as train_more_seeds names them):
     what a claim about it averages.
+
+    Introduced in notebook 05.
     """
     found = [record]
     for seed in range(1, 10):
@@ -153,6 +171,8 @@ def steps_yardstick(budget: str) -> Spread:
     the widest of its recorded seed spreads.
 
     02 runs before 03 has seeds, so a first run of 02 is judged by its own seeds alone; the name says which.
+
+    Introduced in notebook 02.
     """
     spreads = []
     for notebook, run in STEP_SEED_RUNS:

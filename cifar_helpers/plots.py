@@ -217,7 +217,10 @@ def coincidence_label(label, labels, covers) -> str:
 
 
 def plot_history(records, title=None):
-    """Four panels, one line per run: training and validation loss (top, spikes clipped), accuracy (bottom)."""
+    """Four panels, one line per run: training and validation loss (top, spikes clipped), accuracy (bottom).
+
+    Introduced in notebook 01.
+    """
     fig, axes = plt.subplots(2, 2, figsize=(11.5, 7), layout="constrained")
     labels, noted = [run_label(record) for record in records], False
     colours = figure_colours(labels)
@@ -256,7 +259,10 @@ def plot_history(records, title=None):
 
 
 def first_epoch_at_new_rate(drop_after_epoch: float) -> int:
-    """The 1-based epoch whose steps first use the rate that a drop "after epoch e" brings in."""
+    """The 1-based epoch whose steps first use the rate that a drop "after epoch e" brings in.
+
+    Introduced in notebook 04.
+    """
     # schedules.piecewise_by_epoch puts a drop "after epoch e" so that the first step of epoch
     # e + 1 already uses the new rate (for a fractional e, a step part-way through epoch
     # floor(e) + 1), and rate_at_epochs samples each epoch's rate at its last step. The point
@@ -266,7 +272,10 @@ def first_epoch_at_new_rate(drop_after_epoch: float) -> int:
 
 
 def mark_epoch(fig, epoch: float, label: str):
-    """A dotted grey line at `epoch` on every epoch axis of `fig`, named once in the figure's legend."""
+    """A dotted grey line at `epoch` on every epoch axis of `fig`, named once in the figure's legend.
+
+    Introduced in notebook 01.
+    """
     for ax in fig.axes:
         if ax.get_xlabel() == "epoch":
             ax.axvline(epoch, color="grey", linestyle=":", label=label)
@@ -275,14 +284,20 @@ def mark_epoch(fig, epoch: float, label: str):
 
 
 def mark_rate_drops(fig, drops_after_epochs):
-    """A dotted line on every epoch axis of `fig` at the first epoch trained at each new learning rate."""
+    """A dotted line on every epoch axis of `fig` at the first epoch trained at each new learning rate.
+
+    Introduced in notebook 04.
+    """
     for drop in drops_after_epochs:
         mark_epoch(fig, first_epoch_at_new_rate(drop), DROP_LABEL)
     return fig
 
 
 def plot_learning_rates(rates_by_name: dict):
-    """The learning rate in force during each epoch ({name: per-epoch rates}), log scale."""
+    """The learning rate in force during each epoch ({name: per-epoch rates}), log scale.
+
+    Introduced in notebook 04.
+    """
     fig, ax = plt.subplots(figsize=(7, 3.2), layout="constrained")
     colours = figure_colours(rates_by_name)
     for i, (name, rates) in enumerate(rates_by_name.items()):
@@ -306,7 +321,10 @@ def plot_learning_rates(rates_by_name: dict):
 
 
 def show_images(images, labels, class_names, per_class: int = 8, seed: int = 0):
-    """A grid with one row per class and `per_class` random examples in it."""
+    """A grid with one row per class and `per_class` random examples in it.
+
+    Introduced in notebook 00.
+    """
     images = check_images(images)
     labels = check_labels(labels, len(images))
     rng = np.random.default_rng(seed)
@@ -329,7 +347,10 @@ def whitened_for_display(whitened, limit: float = 3.0):
 
 
 def plot_whitening(originals, whitened, limit: float = 3.0):
-    """Images as stored (top row) and after per-image whitening (bottom row), the whitened ones on one common scale."""
+    """Images as stored (top row) and after per-image whitening (bottom row), the whitened ones on one common scale.
+
+    Introduced in notebook 00.
+    """
     count = len(originals)
     fig, axes = plt.subplots(2, count, figsize=(1.75 * count, 4.4), layout="constrained", squeeze=False)
     for i in range(count):
@@ -352,7 +373,10 @@ def plot_whitening(originals, whitened, limit: float = 3.0):
 
 
 def plot_class_balance(parts: dict, class_names):
-    """Images per class for each named part of the data ({name: labels})."""
+    """Images per class for each named part of the data ({name: labels}).
+
+    Introduced in notebook 00.
+    """
     fig, ax = plt.subplots(figsize=(10, 3.8), layout="constrained")
     width = 0.8 / len(parts)
     for i, (name, labels) in enumerate(parts.items()):
@@ -365,7 +389,10 @@ def plot_class_balance(parts: dict, class_names):
 
 
 def plot_confusion_matrix(true_labels, predicted_labels, class_names):
-    """Row-normalised confusion matrix: where each true class's images were put."""
+    """Row-normalised confusion matrix: where each true class's images were put.
+
+    Introduced in notebook 01.
+    """
     size = len(class_names)
     counts = confusion_counts(true_labels, predicted_labels, size)
     shares = counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
@@ -429,7 +456,10 @@ def start_bars_near_lowest(ax, heights):
 
 
 def plot_accuracy_bars(records, article=None):
-    """Our test accuracy per run, beside the article's number where it gives one ({run: percent})."""
+    """Our test accuracy per run, beside the article's number where it gives one ({run: percent}).
+
+    Introduced in notebook 02.
+    """
     article = article or {}
     labels = [run_label(r) for r in records]
     ours = [100 * r["test_accuracy"] for r in records]
@@ -451,7 +481,10 @@ def plot_accuracy_bars(records, article=None):
 
 
 def plot_gradient_norms(norms_by_model: dict, title=None):
-    """Gradient norm per conv layer (input to output), one line per model, log scale."""
+    """Gradient norm per conv layer (input to output), one line per model, log scale.
+
+    Introduced in notebook 05.
+    """
     fig, ax = plt.subplots(figsize=(8, 3.8), layout="constrained")
     colours = figure_colours(norms_by_model)
     for label, norms in norms_by_model.items():
@@ -473,7 +506,10 @@ DEPTH_PANELS = (
 
 
 def plot_depth_comparison(families: dict):
-    """Final training loss, best validation and test accuracy against depth, one line per family ({name: records})."""
+    """Final training loss, best validation and test accuracy against depth, one line per family ({name: records}).
+
+    Introduced in notebook 05.
+    """
     fig, axes = plt.subplots(1, 3, figsize=(12, 3.9), layout="constrained")
     depths = sorted({r["config"]["depth"] for records in families.values() for r in records})
     colours = figure_colours(families)
@@ -495,7 +531,10 @@ def plot_depth_comparison(families: dict):
 
 
 def plot_confidence(probabilities_by_run: dict, labels, bins: int = 20):
-    """Histogram of the top-class probability, and accuracy per confidence bin (reliability)."""
+    """Histogram of the top-class probability, and accuracy per confidence bin (reliability).
+
+    Introduced in notebook 08.
+    """
     fig, (hist_ax, rel_ax) = plt.subplots(1, 2, figsize=(11, 4.2), layout="constrained")
     edges = np.linspace(0, 1, bins + 1)
     centres = (edges[:-1] + edges[1:]) / 2
@@ -529,6 +568,8 @@ def mat_around(ax, height: int, width: int, margin: float = 0.3):
 def plot_filters(kernel, title=None, shared_scale: bool = False):
     """The filters of a (h, w, 3, n) conv kernel as RGB images, 0 as grey,
     each on ±its largest |weight| (or one for all).
+
+    Introduced in notebook 10.
     """
     count = kernel.shape[-1]
     scales = np.abs(kernel).reshape(-1, count).max(axis=0)
@@ -551,7 +592,10 @@ def plot_filters(kernel, title=None, shared_scale: bool = False):
 
 
 def plot_rate_by_step(rates, steps_in_epoch: int, title=None):
-    """A schedule's learning rate at every optimizer step, with the epochs marked on a second axis."""
+    """A schedule's learning rate at every optimizer step, with the epochs marked on a second axis.
+
+    Introduced in notebook 10.
+    """
     fig, ax = plt.subplots(figsize=(7, 3.2), layout="constrained")
     ax.plot(range(len(rates)), rates, label="learning rate")
     label_axes(ax, "optimizer step", "learning rate", integer_x=True)
@@ -565,6 +609,8 @@ def plot_rate_by_step(rates, steps_in_epoch: int, title=None):
 def plot_ablation(points_lost: dict, band_points: float, title=None):
     """Horizontal bars: test-accuracy points lost without each trick;
     noise.band's ± band around 0, bars beyond it apart.
+
+    Introduced in notebook 10.
     """
     names = list(points_lost)
     values = [points_lost[name] for name in names]

@@ -26,7 +26,10 @@ def committed_results_dir() -> Path:
 
 
 def results_dir() -> Path:
-    """Where this process writes records: $CIFAR_RESULTS_DIR, else the committed results/."""
+    """Where this process writes records: $CIFAR_RESULTS_DIR, else the committed results/.
+
+    Introduced in notebook 10.
+    """
     return Path(current().results_dir) if current().results_dir else committed_results_dir()
 
 
@@ -54,7 +57,10 @@ def write_json_atomically(path: Path, payload: dict) -> None:
 
 
 def load_result(budget: str, notebook: str, run: str) -> dict:
-    """One recorded run; a clear error naming the notebook to run if it is missing."""
+    """One recorded run; a clear error naming the notebook to run if it is missing.
+
+    Introduced in notebook 02.
+    """
     path = found_result_path(budget, notebook, run)
     if not path.exists():
         raise MissingResultError(
@@ -68,6 +74,8 @@ def load_results(budget=None) -> list:
     """Every recorded run (of one budget, or all), ordered by budget, notebook and finish time.
 
     This process's own records stand in for the committed records of the same runs.
+
+    Introduced in notebook 09.
     """
     paths = {}
     for root in dict.fromkeys((committed_results_dir(), results_dir())):  # own records last: they win
@@ -78,5 +86,8 @@ def load_results(budget=None) -> list:
 
 
 def notebook_records(budget: str, notebook: str) -> dict:
-    """{run: record} for every recorded run of one notebook under one budget (a verdict cell's only input)."""
+    """{run: record} for every recorded run of one notebook under one budget (a verdict cell's only input).
+
+    Introduced in notebook 01.
+    """
     return {r["run"]: r for r in load_results(budget) if r["notebook"] == notebook}

@@ -6,7 +6,10 @@ import keras
 
 
 def steps_per_epoch(train_size: int, batch_size: int) -> int:
-    """Optimizer steps in one epoch (the last, partial batch counts)."""
+    """Optimizer steps in one epoch (the last, partial batch counts).
+
+    Introduced in notebook 04.
+    """
     return math.ceil(train_size / batch_size)
 
 
@@ -17,6 +20,8 @@ def piecewise_by_epoch(boundaries_in_epochs, values, steps_in_epoch: int):
     passing epochs directly would drop the rate after a handful of batches. The counter starts
     at 0 and a rate applies while step <= boundary, so a drop "after epoch e" sits at step
     e * steps_in_epoch - 1: the first step of epoch e + 1 already uses the new rate.
+
+    Introduced in notebook 07.
     """
     if len(values) != len(boundaries_in_epochs) + 1:
         raise ValueError(
@@ -27,14 +32,20 @@ def piecewise_by_epoch(boundaries_in_epochs, values, steps_in_epoch: int):
 
 
 def rate_at_epochs(schedule, steps_in_epoch: int, epochs: int) -> list:
-    """The learning rate at the end of each epoch (its last step), for plotting: a drop part-way shows in that epoch."""
+    """The learning rate at the end of each epoch (its last step), for plotting: a drop part-way shows in that epoch.
+
+    Introduced in notebook 04.
+    """
     if not callable(schedule):
         return [float(schedule)] * epochs
     return [float(schedule((epoch + 1) * steps_in_epoch - 1)) for epoch in range(epochs)]
 
 
 def sgd_step_recipe(epochs: int, steps_in_epoch: int, base_rate: float = 0.1):
-    """He et al.'s CIFAR recipe scaled to `epochs`: SGD momentum 0.9, rate / 10 at 50% and 75%."""
+    """He et al.'s CIFAR recipe scaled to `epochs`: SGD momentum 0.9, rate / 10 at 50% and 75%.
+
+    Introduced in notebook 08.
+    """
     schedule = piecewise_by_epoch(
         [epochs / 2, epochs * 3 / 4], [base_rate, base_rate / 10, base_rate / 100], steps_in_epoch
     )
@@ -46,6 +57,8 @@ def sgd_warmup_cosine(epochs: int, steps_in_epoch: int, base_rate: float = 0.1, 
     steps, then cosine decay to 0 at the last step; the schedule is sized to this run's number of steps.
 
     Keras' CosineDecay counts optimizer steps: warmup_steps and decay_steps are steps, not epochs.
+
+    Introduced in notebook 05.
     """
     total = epochs * steps_in_epoch
     warmup = max(1, int(round(warmup_fraction * total)))
@@ -59,6 +72,8 @@ def sgd_warmup_cosine(epochs: int, steps_in_epoch: int, base_rate: float = 0.1, 
 class Triangle(keras.optimizers.schedules.LearningRateSchedule):
     """airbench's short triangle: from start * peak up to peak over the first `rise` of the steps, then a
     straight line down to end * peak at the last step. Sized in optimizer steps, like every Keras schedule.
+
+    Introduced in notebook 10.
     """
 
     def __init__(self, peak: float, total_steps: int, rise: float = 0.23, start: float = 0.2, end: float = 0.07):

@@ -14,7 +14,9 @@ Every trick is one of the collection's lessons pushed further, and each can be l
 - tta: test-time augmentation, the prediction averaged over mirrored and shifted copies (tta.py)
 """
 
+import inspect
 import math
+import warnings
 
 import keras
 import numpy as np
@@ -65,6 +67,8 @@ def keras_rate_and_decay(lr: float, weight_decay: float, momentum: float, batch_
     airbench sums the loss over the batch and divides lr by 1024 * (1 + 1 / (1 - momentum)); Keras
     averages it, so the same steps need a rate batch_size times larger. Its weight decay, added to
     the summed gradient as wd * batch_size / lr * w, becomes (wd / lr) * w on the averaged one.
+
+    Introduced in notebook 10.
     """
     kilostep = 1024 * (1 + 1 / (1 - momentum))
     return lr * batch_size / kilostep, weight_decay / lr
@@ -79,7 +83,9 @@ def torch_default_init(seed=None):
 class PartialDirac(keras.initializers.Initializer):
     """A conv kernel whose first min(in, out) filters pass input channel i unchanged to output i (centre tap 1,
     all else 0); the remaining filters get PyTorch's default uniform init. A block so initialised starts as
-    (nearly) the identity, as a residual block does, but with no shortcut."""
+    (nearly) the identity, as a residual block does, but with no shortcut.
+
+    Introduced in notebook 10."""
 
     def __init__(self, seed=None):
         self.seed = seed
@@ -99,7 +105,9 @@ class PartialDirac(keras.initializers.Initializer):
 @keras.saving.register_keras_serializable(package="cifar_helpers")
 class AlternatingFlip(layers.Layer):
     """While training, mirror the whole batch on odd epochs and leave it as it is on even ones, so every image is
-    seen both ways in turn (FlipOnOddEpochs tells the layer the epoch). The identity at inference."""
+    seen both ways in turn (FlipOnOddEpochs tells the layer the epoch). The identity at inference.
+
+    Introduced in notebook 10."""
 
     def build(self, input_shape):
         self.odd_epoch = self.add_weight(name="odd_epoch", shape=(), initializer="zeros", trainable=False)
@@ -114,7 +122,10 @@ class AlternatingFlip(layers.Layer):
 
 
 class FlipOnOddEpochs(keras.callbacks.Callback):
-    """Tell every AlternatingFlip layer of the model whether the epoch starting now is odd (0-based)."""
+    """Tell every AlternatingFlip layer of the model whether the epoch starting now is odd (0-based).
+
+    Introduced in notebook 10.
+    """
 
     def on_epoch_begin(self, epoch, logs=None):
         flips = [layer for layer in flat_layers(self.model) if isinstance(layer, AlternatingFlip)]
@@ -127,12 +138,40 @@ class FlipOnOddEpochs(keras.callbacks.Callback):
             layer.odd_epoch.assign(float(epoch % 2))
 
 
+# SpeedrunSGD overrides two private methods of Keras' optimizer (its EMA hooks), read in this Keras' base_optimizer.py.
+PRIVATE_HOOKS_READ_IN = "3.15"
+PRIVATE_HOOKS = ("_update_model_variables_moving_average", "_overwrite_model_variables_with_average_value")
+
+
+def check_private_hooks(version: str = keras.__version__, base=keras.optimizers.Optimizer) -> None:
+    """Raise if Keras lacks the EMA hooks SpeedrunSGD overrides (or changed their arguments); warn on another Keras."""
+    missing = [
+        name
+        for name in PRIVATE_HOOKS
+        if list(inspect.signature(getattr(base, name, lambda: None)).parameters) != ["self", "trainable_variables"]
+    ]
+    if missing:
+        raise RuntimeError(
+            f"Keras {version} has no {missing} with the arguments (self, trainable_variables): SpeedrunSGD's "
+            f"lookahead overrides them (read in Keras {PRIVATE_HOOKS_READ_IN}). "
+            f"Install keras=={PRIVATE_HOOKS_READ_IN}.* or leave lookahead out (without=('lookahead',))."
+        )
+    if ".".join(version.split(".")[:2]) != PRIVATE_HOOKS_READ_IN:
+        warnings.warn(
+            f"SpeedrunSGD's lookahead overrides Keras' private EMA hooks as Keras {PRIVATE_HOOKS_READ_IN} defines "
+            f"them; this is Keras {version}: check that tests/test_speedrun.py passes on it.",
+            stacklevel=3,
+        )
+
+
 class SpeedrunSGD(keras.optimizers.SGD):
     """Nesterov SGD as airbench runs it: L2 weight decay inside the gradient (so it rides the momentum), a
     `fast_scale` times larger rate (same decay) for the variables named in `fast_paths` (batch-norm biases),
     and optional lookahead: Keras' EMA of the weights, written back into the model every `lookahead_every`
     steps, with a pull that grows as training ends (per-step momentum decay * (step / total_steps) ** 0.6,
-    so each 5-step pull is airbench's decay ** 5 * progress ** 3)."""
+    so each 5-step pull is airbench's decay ** 5 * progress ** 3).
+
+    Introduced in notebook 10."""
 
     def __init__(
         self,
@@ -147,6 +186,8 @@ class SpeedrunSGD(keras.optimizers.SGD):
         total_steps: int = 1,
         **kwargs,
     ):
+        if lookahead_every:
+            check_private_hooks()
         super().__init__(
             learning_rate=learning_rate,
             momentum=momentum,
@@ -231,7 +272,10 @@ def channel_stats(images):
 
 
 def whitening_sample(train_images, count: int = AIRBENCH94["whitening_images"]) -> np.ndarray:
-    """The first `count` training images normalised per channel, as the network's Normalization layer sees them."""
+    """The first `count` training images normalised per channel, as the network's Normalization layer sees them.
+
+    Introduced in notebook 10.
+    """
     mean, variance = channel_stats(train_images)
     scale = np.sqrt(variance).clip(keras.backend.epsilon())  # as the Normalization layer: no division by zero
     return (np.asarray(train_images[:count], "float64") - mean) / scale
@@ -239,7 +283,9 @@ def whitening_sample(train_images, count: int = AIRBENCH94["whitening_images"]) 
 
 def speedrun_net(train_images, widths=AIRBENCH94["widths"], without=(), hyp=AIRBENCH94, name="speedrun"):
     """The network: per-channel normalisation, the two augmentations, a 2x2 whitening conv (24 filters) and GELU,
-    three conv groups of `widths`, global max-pooling, a linear layer and logits scaled by 1/9."""
+    three conv groups of `widths`, global max-pooling, a linear layer and logits scaled by 1/9.
+
+    Introduced in notebook 10."""
     without = check_tricks(without)
     mean, variance = channel_stats(train_images)
     inputs = keras.Input((32, 32, 3))
@@ -284,7 +330,10 @@ def speedrun_optimizer(model, total_steps: int, batch_size: int, without=(), hyp
 
 
 def speedrun_model(train_images, epochs: int, batch_size: int, widths=AIRBENCH94["widths"], without=(), hyp=AIRBENCH94):
-    """The compiled speedrun model for `epochs` over `train_images` at `batch_size`, tricks in `without` left out."""
+    """The compiled speedrun model for `epochs` over `train_images` at `batch_size`, tricks in `without` left out.
+
+    Introduced in notebook 10.
+    """
     model = speedrun_net(train_images, widths, without, hyp)
     total_steps = epochs * math.ceil(len(train_images) / batch_size)
     smoothing = 0.0 if "label_smoothing" in without else hyp["label_smoothing"]
@@ -303,7 +352,9 @@ def speedrun_callbacks(without=()):
 
 def speedrun_training(split, *, epochs: int, batch_size: int, widths, without=(), hyp=AIRBENCH94) -> dict:
     """What ch.train_and_record needs to train one speedrun: its builder, epochs, batch size, config, the
-    alternating flip's callback and the TTA test scores (tta.tta_scores)."""
+    alternating flip's callback and the TTA test scores (tta.tta_scores).
+
+    Introduced in notebook 10."""
     without = check_tricks(without)
     config = {"recipe": "airbench94", "widths": list(widths), "without": sorted(without), "hyp": dict(hyp)}
 

@@ -86,7 +86,10 @@ class Split:
 
 
 def split_validation(data: Cifar10, val_size: int = VALIDATION_SIZE, seed: int = SPLIT_SEED) -> Split:
-    """Hold out `val_size` training images (class-balanced, fixed by `seed`) as the validation set."""
+    """Hold out `val_size` training images (class-balanced, fixed by `seed`) as the validation set.
+
+    Introduced in notebook 00.
+    """
     check_images(data.x_train, "x_train")
     check_images(data.x_test, "x_test")
     val_index = balanced_subset(data.y_train, val_size, seed)
@@ -106,7 +109,10 @@ def split_validation(data: Cifar10, val_size: int = VALIDATION_SIZE, seed: int =
 
 
 def load_split(source=None, seed: int = SPLIT_SEED) -> Split:
-    """Load CIFAR-10 and return the 45k / 5k / 10k split every notebook uses."""
+    """Load CIFAR-10 and return the 45k / 5k / 10k split every notebook uses.
+
+    Introduced in notebook 01.
+    """
     return split_validation(load_cifar10(source), seed=seed)
 
 

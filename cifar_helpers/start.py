@@ -5,7 +5,7 @@ import time
 from .budgets import budget_settings
 from .data import data_note
 from .devices import setup_devices
-from .machinery.quiet import prepare_jax
+from .quiet import prepare_jax
 from .split import load_split
 
 
@@ -16,6 +16,8 @@ def start_notebook(notebook: str, settings: dict, budget=None, *, mixed_precisio
     mixed_precision: None asks for it at the `full` budget only (a GPU; CPUs stay float32).
     cpu_bf16: train in mixed_bfloat16 on a CPU with bf16 instructions (setup_devices); a settings row may ask
     for it too (cpu_bf16=True), e.g. for the long runs of one budget only.
+
+    Introduced in notebook 01.
     """
     started = time.perf_counter()
     prepare_jax()

@@ -22,7 +22,9 @@ def shifted(images, rows: int, cols: int) -> np.ndarray:
 
 def tta_logits(model, images, level: int = 2, batch_size: int = 1000) -> np.ndarray:
     """airbench's weighting: level 0 the plain logits; 1 mirror-averaged; 2 half mirror-averaged, half the
-    mirror-averaged mean of the copies shifted one pixel up-left and down-right (6 views in all)."""
+    mirror-averaged mean of the copies shifted one pixel up-left and down-right (6 views in all).
+
+    Introduced in notebook 10."""
     if level not in LEVELS:
         raise ValueError(f"TTA level must be one of {sorted(LEVELS)} ({LEVELS}); got {level!r}")
     images = check_images(images)

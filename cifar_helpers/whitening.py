@@ -23,7 +23,9 @@ def patches(images, size: int = 2) -> np.ndarray:
 
 def whitening_filters(images, size: int = 2, eps: float = EPSILON):
     """(eigenvalues, filters): the patch covariance's eigenvalues, largest first, and a (size, size, C, size*size*C)
-    kernel whose k-th filter is the k-th eigenvector / sqrt(eigenvalue + eps)."""
+    kernel whose k-th filter is the k-th eigenvector / sqrt(eigenvalue + eps).
+
+    Introduced in notebook 10."""
     flat = patches(np.asarray(images, dtype="float64"), size)
     covariance = flat.T @ flat / len(flat)
     eigenvalues, eigenvectors = np.linalg.eigh(covariance)
@@ -34,13 +36,19 @@ def whitening_filters(images, size: int = 2, eps: float = EPSILON):
 
 
 def whitening_kernel(images, size: int = 2, eps: float = EPSILON) -> np.ndarray:
-    """The frozen first layer's kernel: the whitening filters followed by their negatives (2 * size*size*C filters)."""
+    """The frozen first layer's kernel: the whitening filters followed by their negatives (2 * size*size*C filters).
+
+    Introduced in notebook 10.
+    """
     _, filters = whitening_filters(images, size, eps)
     return np.concatenate([filters, -filters], axis=-1).astype("float32")
 
 
 def patch_covariance_after(kernel, images) -> np.ndarray:
-    """The covariance of the first half of the kernel's outputs on `images` (identity when it whitens them)."""
+    """The covariance of the first half of the kernel's outputs on `images` (identity when it whitens them).
+
+    Introduced in notebook 10.
+    """
     size, channels = kernel.shape[0], kernel.shape[-1] // 2
     outputs = patches(np.asarray(images, dtype="float64"), size) @ kernel[..., :channels].reshape(-1, channels)
     return outputs.T @ outputs / len(outputs)

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from cifar_helpers.machinery import backend
+from cifar_helpers import backend
 
 
 def run_python(code, **env):
@@ -40,10 +40,10 @@ def test_keras_json_is_read_when_the_variable_is_unset(monkeypatch, tmp_path):
 
 
 def test_a_notebook_on_jax_keeps_an_installed_tensorflow_quiet(tmp_path):
-    """start_notebook and train_and_record prepare JAX first (machinery.quiet.prepare_jax), then seed."""
+    """start_notebook and train_and_record prepare JAX first (quiet.prepare_jax), then seed."""
     pytest.importorskip("jax")
     script = (
-        "import importlib.util, sys, cifar_helpers as ch, keras; from cifar_helpers.machinery import quiet; "
+        "import importlib.util, sys, cifar_helpers as ch, keras; from cifar_helpers import quiet; "
         "quiet.prepare_jax(); keras.utils.set_random_seed(0); "
         "print(ch.BACKEND, importlib.util.find_spec('tensorflow') is not None, 'tensorflow' in sys.modules)"
     )
@@ -73,13 +73,7 @@ def test_importing_the_package_loads_only_the_backend_check(tmp_path):
     env = {**os.environ, "KERAS_BACKEND": keras.backend.backend()}
     out = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True)
     modules, tensorflow = json.loads(out.stdout.strip().splitlines()[-1])
-    assert modules == [
-        "cifar_helpers",
-        "cifar_helpers.machinery",
-        "cifar_helpers.machinery.backend",
-        "cifar_helpers.machinery.quiet",
-        "cifar_helpers.settings",
-    ]
+    assert modules == ["cifar_helpers", "cifar_helpers.backend", "cifar_helpers.quiet", "cifar_helpers.settings"]
     assert tensorflow == (keras.backend.backend() == "tensorflow")
 
 

@@ -14,7 +14,7 @@ from cifar_helpers.records import result_path, write_json_atomically
 
 def test_stderr_is_silenced_only_inside_the_block():
     script = (
-        "import os; from cifar_helpers.machinery.quiet import stderr_silenced\n"
+        "import os; from cifar_helpers.quiet import stderr_silenced\n"
         "with stderr_silenced():\n    os.write(2, b'hidden\\n')\n"
         "os.write(2, b'shown\\n')\n"
     )
@@ -25,7 +25,7 @@ def test_stderr_is_silenced_only_inside_the_block():
 def test_only_jaxs_int64_truncation_warning_is_hidden():
     import warnings
 
-    from cifar_helpers.machinery.quiet import hide_jax_int64_warning
+    from cifar_helpers.quiet import hide_jax_int64_warning
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")

@@ -134,6 +134,43 @@ def test_lookahead_writes_the_average_back_every_few_steps():
     assert values[-1] > -0.4 + 1e-3 and values[0] == pytest.approx(-0.1)
 
 
+def test_the_private_hooks_were_read_in_this_keras():
+    """Fails on a new Keras on purpose: re-read its base_optimizer.py EMA hooks, then bump PRIVATE_HOOKS_READ_IN."""
+    assert keras.__version__.startswith(speedrun.PRIVATE_HOOKS_READ_IN + "."), (
+        f"Keras {keras.__version__}: SpeedrunSGD overrides {speedrun.PRIVATE_HOOKS}, read in Keras "
+        f"{speedrun.PRIVATE_HOOKS_READ_IN}; check they still mean the same there"
+    )
+
+
+def test_keras_still_calls_the_overridden_hooks():
+    calls = []
+
+    class Spy(speedrun.SpeedrunSGD):
+        def _update_model_variables_moving_average(self, trainable_variables):
+            calls.append("average")
+            super()._update_model_variables_moving_average(trainable_variables)
+
+        def _overwrite_model_variables_with_average_value(self, trainable_variables):
+            calls.append("write back")
+            super()._overwrite_model_variables_with_average_value(trainable_variables)
+
+    variable = keras.Variable(np.zeros(1, "float32"), name="w")
+    optimizer = Spy(0.1, momentum=0.0, l2=0.0, lookahead_every=2, total_steps=4)
+    for _ in range(2):
+        optimizer.apply([np.ones(1, "float32")], [variable])
+    assert calls.count("average") == 2 and "write back" in calls
+
+
+def test_a_keras_without_the_hooks_is_refused_and_another_version_warned():
+    class Bare:
+        pass
+
+    with pytest.raises(RuntimeError, match="leave lookahead out"):
+        speedrun.check_private_hooks("9.0.0", base=Bare)
+    with pytest.warns(UserWarning, match="this is Keras 9.1.0"):
+        speedrun.check_private_hooks("9.1.0")
+
+
 def test_shifted_moves_the_image_and_reflects_the_border():
     images = fake_images(2)
     np.testing.assert_array_equal(tta.shifted(images, 0, 0), images)

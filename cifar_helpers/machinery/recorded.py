@@ -13,12 +13,12 @@ import keras
 from ..checks import warn_if_unscaled
 from ..records import found_result_path, result_path, write_json_atomically
 from ..training import fit_and_evaluate, test_batches, wants_one_hot
-from .backend import backend_versions
+from ..backend import backend_versions
 from .fingerprint import fingerprint
 from .matching import reused_run, scores_name
 from .processes import jax_processes_scope, model_on_this_process, several_processes
 from .progress import placement_line, progress_callbacks
-from .quiet import prepare_jax
+from ..quiet import prepare_jax
 from .resume import EpochLog, FinalWeights, agree_on_resume, backup_callback, lost_process_guard, run_dir, run_folder
 
 

@@ -24,23 +24,12 @@ import numpy as np
 from .processes import process_addresses
 from ..data import cache_dir
 from ..records import write_json_atomically
-from ..settings import current
+from ..settings import HEARTBEAT_S, HEARTBEAT_VAR, current, heartbeat_seconds  # noqa: F401
 from .processes import several_processes
-
-HEARTBEAT_VAR = "CIFAR_HEARTBEAT_S"  # JAX: seconds without a heartbeat before a process counts as lost
-HEARTBEAT_S = 30
 
 
 class LostProcessError(RuntimeError):
     """Another process of a several-process run stopped answering."""
-
-
-def heartbeat_seconds() -> int:
-    """JAX's heartbeat timeout for several processes: $CIFAR_HEARTBEAT_S, else 30 s (JAX's own default is 100 s)."""
-    raw = current().heartbeat or str(HEARTBEAT_S)
-    if not raw.isdigit() or int(raw) < 1:
-        raise ValueError(f"{HEARTBEAT_VAR}={raw!r} must be a whole number of seconds, 1 or more.")
-    return int(raw)
 
 
 def backup_callback(folder: Path):

@@ -3,7 +3,7 @@
 import importlib
 import importlib.util
 import json
-from ..settings import current
+from .settings import current
 
 INSTALL_LINES = {
     "tensorflow": "pip install -r requirements.txt",

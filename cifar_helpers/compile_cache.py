@@ -1,7 +1,7 @@
 """Keep JAX's compiled programs on disk under KERAS_HOME, so a re-run skips most XLA compilation."""
 
 from pathlib import Path
-from ..settings import current
+from .settings import current
 
 
 def compilation_cache_dir() -> Path:
