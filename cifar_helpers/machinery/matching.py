@@ -60,6 +60,11 @@ def recorded_epoch_lines(record: dict) -> list:
     ]
 
 
+def reused_line(record: dict, where: str = "") -> str:
+    """One line for a reused run: its name and its last epoch's line (the record keeps every epoch)."""
+    return f"reused recorded run {record['run']}{where}, last of its epochs: {recorded_epoch_lines(record)[-1]}"
+
+
 def stamp_matches(folder: Path, record: dict) -> bool:
     """True when the settings stamped beside cached weights (settings.json) are the record's own."""
     stamp = folder / "settings.json"
@@ -75,13 +80,11 @@ def reuse(record: dict, model, weights, needs_model: bool):
     if weights is not None and weights.exists() and stamp_matches(weights.parent, record):
         model.optimizer.build(model.trainable_variables)  # the saved weights include the optimizer's state
         model.load_weights(weights)
-        print(f"reused recorded run {record['run']} (weights from the local cache); as it trained:")
-        print(*recorded_epoch_lines(record), sep="\n")
+        print(reused_line(record, " (weights from the local cache)"))
         return record, model
     if needs_model:
         return None
-    print(f"reused recorded run {record['run']}; as it trained:")
-    print(*recorded_epoch_lines(record), sep="\n")
+    print(reused_line(record))
     return record, None
 
 

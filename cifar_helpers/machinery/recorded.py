@@ -182,21 +182,9 @@ def train_more_seeds(build_model, split, first: dict, *, seeds=(1, 2), strategy=
     """
     if first["seed"] in seeds:
         raise ValueError(f"seeds {tuple(seeds)} include the first run's own seed {first['seed']}; pick others")
+    same = {key: first[key] for key in ("notebook", "label", "budget", "epochs", "batch_size", "config")}
     return [first] + [
-        train_and_record(
-            build_model,
-            split,
-            notebook=first["notebook"],
-            run=f"{first['run']}_seed{seed}",
-            label=first["label"],
-            budget=first["budget"],
-            epochs=first["epochs"],
-            batch_size=first["batch_size"],
-            strategy=strategy,
-            seed=seed,
-            config=first["config"],
-            test_each_epoch=first.get("test_each_epoch", False),
-            **options,
-        )[0]
+        train_and_record(build_model, split, run=f"{first['run']}_seed{seed}", strategy=strategy, seed=seed,
+                         test_each_epoch=first.get("test_each_epoch", False), **same, **options)[0]
         for seed in seeds
-    ]
+    ]  # fmt: skip
