@@ -31,8 +31,10 @@ def settings_of(
     seed: int = 0,
     batch_size: int = 128,
     test_each_epoch: bool = False,
+    **naming,
 ) -> dict:
-    """The settings train_and_record will want for a run (the stamp its backup must carry to be resumed)."""
+    """The settings train_and_record will want for a run (the stamp its backup must carry to be resumed); its
+    naming arguments (notebook, run, label) may come along and change nothing."""
     model = built_in_scope(build_model, strategy, seed)
     return run_settings(model, split, budget=budget, config=config, epochs=epochs, batch_size=batch_size, seed=seed,
                         test_each_epoch=test_each_epoch)  # fmt: skip

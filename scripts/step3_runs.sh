@@ -13,6 +13,7 @@ python=${PYTHON:-.venv/bin/python}
 results=${CIFAR_RESULTS_DIR:-$PWD/pending-results}
 NB03=notebooks/03_model_improvements.ipynb
 NB02=notebooks/02_data_augmentation.ipynb
+NB04=notebooks/04_learning_rate_schedule.ipynb
 RUN03='ch.train_and_record(builder(switches), split, notebook=NOTEBOOK, run=run, label=label, budget=budget,
     epochs=cfg.epochs, strategy=strategy, test_each_epoch=cfg.test_each_epoch,
     config={"pipeline": pipeline, "switches": switches, "bn_momentum": ch.models.BN_MOMENTUM})'
@@ -75,6 +76,16 @@ case "$stage" in
         ;&
     chain-batch-norm)
         run03 batch_norm "+batch norm" "dict(weight_decay=$ARTICLE, dropout=0.5, batch_norm=True)"
+        ;;
+    schedules)  # step 4 (04): constant 0.01 lends its first 17 epochs to the article's schedule, which lends its
+                # first 34 to the one-drop run (scripts/branch.py); the same drops from 03's rate train whole
+        train "$NB04" 2,4,6,9 --run "from scripts.branch import BranchAt, settings_of" \
+            --run "fork = lambda epoch, trunk, branch: BranchAt(epoch, budget=budget, notebook=NOTEBOOK,
+                trunk=f'schedule_{trunk}', branch=f'schedule_{branch}',
+                branch_settings=settings_of(builder(SCHEDULES[list(RATES)[branch]]), split, **schedule_run(branch)))" \
+            --run "train = lambda index, *forks: ch.train_and_record(builder(SCHEDULES[list(RATES)[index]]), split,
+                **schedule_run(index), callbacks=list(forks))" \
+            --run "train(0, fork(first_drop, 0, 2)); train(2, fork(second_drop, 2, 1)); train(1); train(3)"
         ;;
     *) echo "unknown stage $stage"; exit 2 ;;
 esac

@@ -2,6 +2,7 @@
 
 import pytest
 
+from cifar_helpers import noise
 from cifar_helpers.noise import WITHIN_NOISE, compare, sampling_floor, seed_spread
 
 
@@ -94,3 +95,13 @@ def test_steps_yardstick_is_the_wider_of_02s_and_03s_spreads(tmp_path, monkeypat
     assert spread.label == "LRN" and spread.width == pytest.approx(0.03)
     with pytest.raises(FileNotFoundError):
         steps_yardstick("overnight")
+
+
+def test_a_run_tested_after_every_epoch_is_read_by_its_last_five_epochs():
+    tested = [0.70, 0.71, 0.72, 0.80, 0.79, 0.81, 0.78, 0.82]
+    record = {"test_accuracy": 0.82, "test_each_epoch": True, "history": {"test_accuracy": tested}}
+    assert noise.readout(record) == pytest.approx(sum(tested[-5:]) / 5)
+    assert noise.readout({"test_accuracy": 0.82}) == 0.82  # tested once, at the end
+    assert noise.accuracies([record, 0.5]) == (pytest.approx(0.80), 0.5)
+    other = {**record, "history": {"test_accuracy": [t - 0.01 for t in tested]}}
+    assert noise.compare(record, other, noise.Spread("x", (0.8, 0.801))).difference == pytest.approx(0.01)
