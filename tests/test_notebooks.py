@@ -1,9 +1,11 @@
 """Committed notebooks: prose numbers are recorded or cited, workshop times match, one setup cell, folded solutions."""
 
+import ast
 import json
 import re
 
 import pytest
+from IPython.core.inputtransformer2 import TransformerManager
 
 from cifar_helpers import references
 from cifar_helpers.records import load_results, results_dir
@@ -252,6 +254,17 @@ def test_exercises_ask_for_a_prediction_and_fold_their_solutions(path):
             assert source.startswith("<details><summary>Show solution</summary>") and source.endswith("</details>"), (
                 f"{path.name}: a solution's prose is not folded: {source[:60]}"
             )
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_every_code_cell_is_valid_python(path):
+    """Each code cell parses as IPython reads it (its `!` and `%` lines made Python), so a broken edit fails in seconds."""
+    ipython = TransformerManager()
+    for number, cell in enumerate(cells(path, "code")):
+        try:
+            ast.parse(ipython.transform_cell("".join(cell["source"])))
+        except SyntaxError as error:
+            pytest.fail(f"{path.name}, code cell {number}: {error}")
 
 
 def test_notebook_code_runs_on_every_backend():
