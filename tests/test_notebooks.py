@@ -258,7 +258,7 @@ def test_exercises_ask_for_a_prediction_and_fold_their_solutions(path):
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_every_code_cell_is_valid_python(path):
-    """Each code cell parses as IPython reads it (its `!` and `%` lines made Python), so a broken edit fails in seconds."""
+    """Each code cell parses as IPython reads it (`!` and `%` lines made Python): a broken edit fails in seconds."""
     ipython = TransformerManager()
     for number, cell in enumerate(cells(path, "code")):
         try:
