@@ -24,6 +24,7 @@ EXPORTS = {
     "data": ("CLASS_NAMES", "Cifar10", "DataError", "data_note", "load_cifar10"),
     "devices": ("setup_devices",),
     "diagnose": ("read_curves",),
+    "figure_text": ("describe",),
     "records": ("load_result", "load_results", "results_dir"),
     "split": ("Split", "load_split", "split_validation"),
     "start": ("start_notebook",),

@@ -12,7 +12,9 @@ the first epoch's validation loss), is clipped: drawn as ▲ at the top edge, in
 with its true value written above the panel; its line leaves the panel at the top. Ordinary
 first-epoch losses stay on the panel. Nothing is dropped. Runs whose training or validation curves
 coincide from epoch 1 (one start, then different schedules) stay visible: the run drawn first gets a
-wider band beneath the others where they coincide, and its legend label says until which epoch.
+wider band beneath the others where they coincide, and its legend label says until which epoch. Every figure
+carries a description computed from the data it draws (figure_text.describe): the runs it shows and the numbers a
+reader should take from it, the alt text of its image in a notebook and in the book.
 """
 
 import math
@@ -24,7 +26,8 @@ from matplotlib.transforms import offset_copy
 
 from .checks import check_images, check_labels
 from .colours import colour_of, figure_colours  # noqa: F401  (colour_of: one label's colour, outside any figure)
-from .diagnose import confidence_bins, confusion_counts
+from .diagnose import OVERFIT_GAP, confidence_bins, confusion_counts
+from .figure_text import describe, listed, percent
 
 # (history key, panel title, y label) in reading order: losses on top, accuracies below.
 PANELS = (
@@ -216,6 +219,65 @@ def coincidence_label(label, labels, covers) -> str:
     )
 
 
+def titled(title) -> str:
+    """A description's opening: the figure's title as a sentence, or nothing."""
+    return "" if not title else f"{title} " if title.endswith((".", "?", "!")) else f"{title}. "
+
+
+def runs_of(labels) -> str:
+    """'one run: a' or '3 runs: a, b and c'."""
+    return f"{'one run' if len(labels) == 1 else f'{len(labels)} runs'}: {listed(labels)}"
+
+
+def epoch_span(records) -> str:
+    """'20 epochs', or '8 to 20 epochs' where the runs differ."""
+    counts = sorted({len(record["history"]["val_accuracy"]) for record in records})
+    return f"{counts[0]} epoch{'s' * (counts[0] != 1)}" if len(counts) == 1 else f"{counts[0]} to {counts[-1]} epochs"
+
+
+def final_validation(record) -> float:
+    """A run's validation accuracy after its last epoch."""
+    return record["history"]["val_accuracy"][-1]
+
+
+def run_ending(record) -> str:
+    """'a ends at 62.3% (best 63.0% at epoch 18)', and how far under its training accuracy where the gap is large."""
+    history = record["history"]
+    values = np.asarray(history["val_accuracy"], dtype=float)
+    if not np.isfinite(values).any():
+        return f"{run_label(record)} has no validation accuracy to read"
+    best = int(np.nanargmax(values))
+    text = f"{run_label(record)} ends at {percent(values[-1])}"
+    text += " (its best)" if values[-1] >= values[best] else f" (best {percent(values[best])} at epoch {best + 1})"
+    gap = history["accuracy"][-1] - values[-1]
+    return text + (f", {100 * gap:.1f} points under its training accuracy" if gap > OVERFIT_GAP else "")
+
+
+def highest(labels, values, form) -> list:
+    """The labels whose value is the highest, as `form` writes the values (ties as the figure shows them)."""
+    finite = [value for value in values if np.isfinite(value)]
+    return [label for label, value in zip(labels, values) if finite and form(value) == form(max(finite))]
+
+
+def highest_ending(records) -> str:
+    """'Highest at the end: b.' ('a and b', on a tie as the figure rounds them); '' for one run."""
+    tops = highest([run_label(r) for r in records], [final_validation(r) for r in records], percent)
+    return f"Highest at the end: {listed(tops)}." if len(records) > 1 and tops else ""
+
+
+def history_text(records, title=None) -> str:
+    """What plot_history shows: its runs, its panels, where each run's validation accuracy ends and which is highest."""
+    labels = [run_label(record) for record in records]
+    return " ".join(
+        [
+            f"{titled(title)}Training curves of {runs_of(labels)}, over {epoch_span(records)}.",
+            "Four panels against epoch: training and validation loss above, training and validation accuracy below.",
+            "Validation accuracy: " + "; ".join(run_ending(record) for record in records) + ".",
+            highest_ending(records),
+        ]
+    ).strip()
+
+
 def plot_history(records, title=None):
     """Four panels, one line per run: training and validation loss (top, spikes clipped), accuracy (bottom).
 
@@ -255,7 +317,7 @@ def plot_history(records, title=None):
     legend_outside(fig)
     if title:
         fig.suptitle(title)
-    return fig
+    return describe(fig, history_text(records, title))
 
 
 def first_epoch_at_new_rate(drop_after_epoch: float) -> int:
@@ -276,11 +338,16 @@ def mark_epoch(fig, epoch: float, label: str):
 
     Introduced in notebook 01.
     """
+    draw_epoch_line(fig, epoch, label)
+    return describe(fig, f"A dotted grey line at epoch {epoch:g}, in the legend: {label}.", add=True)
+
+
+def draw_epoch_line(fig, epoch: float, label: str) -> None:
+    """mark_epoch's drawing: the dotted lines and the legend."""
     for ax in fig.axes:
         if ax.get_xlabel() == "epoch":
             ax.axvline(epoch, color="grey", linestyle=":", label=label)
     legend_outside(fig)
-    return fig
 
 
 def mark_rate_drops(fig, drops_after_epochs):
@@ -288,9 +355,55 @@ def mark_rate_drops(fig, drops_after_epochs):
 
     Introduced in notebook 04.
     """
-    for drop in drops_after_epochs:
-        mark_epoch(fig, first_epoch_at_new_rate(drop), DROP_LABEL)
-    return fig
+    epochs = sorted({first_epoch_at_new_rate(drop) for drop in drops_after_epochs})
+    for epoch in epochs:
+        draw_epoch_line(fig, epoch, DROP_LABEL)
+    if not epochs:
+        return fig
+    if len(epochs) == 1:
+        text = f"A dotted line at epoch {epochs[0]} marks the first epoch at the new learning rate."
+    else:
+        text = f"Dotted lines at epochs {listed(epochs)} mark the first epoch at each new learning rate."
+    return describe(fig, text, add=True)
+
+
+def rate(value) -> str:
+    """A learning rate in two significant figures: 0.01, 0.0005, 2.5e-05."""
+    return f"{value:.2g}"
+
+
+def rate_changes(rates) -> str:
+    """'0.01, then 0.001 from epoch 4'; '0.01 throughout'; a rate changing at more epochs: its ends and how often."""
+    changes = [i for i in range(1, len(rates)) if not np.isclose(rates[i], rates[i - 1])]
+    if not changes:
+        return f"{rate(rates[0])} throughout"
+    if len(changes) > 3:
+        return f"from {rate(rates[0])} to {rate(rates[-1])} at epoch {len(rates)}, changing at {len(changes)} epochs"
+    return rate(rates[0]) + "".join(f", then {rate(rates[i])} from epoch {i + 1}" for i in changes)
+
+
+def coinciding(series: dict) -> str:
+    """'a and b coincide.' for the series that are equal at every point ('' if none)."""
+    names = list(series)
+    same = [
+        f"{a} and {b} coincide."
+        for i, a in enumerate(names)
+        for b in names[i + 1 :]
+        if len(series[a]) == len(series[b]) and np.allclose(series[a], series[b])
+    ]
+    return " ".join(same)
+
+
+def learning_rates_text(rates_by_name: dict) -> str:
+    """What plot_learning_rates shows: each schedule's rates and the epochs they change at."""
+    count = len(rates_by_name)
+    return " ".join(
+        [
+            f"The learning rate in force during each epoch, on a log scale, for {count} schedule{'s' * (count != 1)}:",
+            "; ".join(f"{name}: {rate_changes(list(rates))}" for name, rates in rates_by_name.items()) + ".",
+            coinciding(rates_by_name),
+        ]
+    ).strip()
 
 
 def plot_learning_rates(rates_by_name: dict):
@@ -317,7 +430,7 @@ def plot_learning_rates(rates_by_name: dict):
     ax.set_yscale("log")
     label_axes(ax, "epoch", "learning rate", integer_x=True)
     legend_outside(fig)
-    return fig
+    return describe(fig, learning_rates_text(rates_by_name))
 
 
 def show_images(images, labels, class_names, per_class: int = 8, seed: int = 0):
@@ -338,12 +451,38 @@ def show_images(images, labels, class_names, per_class: int = 8, seed: int = 0):
             ax.set_yticks([])
         axes[row, 0].set_ylabel(name, rotation=0, ha="right", va="center")
     fig.tight_layout(pad=0.2)
-    return fig
+    return describe(fig, images_text(len(images), class_names, per_class))
+
+
+def images_text(count: int, class_names, per_class: int) -> str:
+    """What show_images shows: how many images, of which classes."""
+    return (
+        f"A grid of {len(class_names) * per_class} images picked at random from {count:,}: one row per class, "
+        f"{per_class} examples each. The rows, top to bottom: {listed(class_names)}."
+    )
 
 
 def whitened_for_display(whitened, limit: float = 3.0):
     """The one linear map used for every whitened image: -limit..+limit to 0..1 (black..white), clipped beyond."""
     return np.clip((np.asarray(whitened, dtype=np.float64) + limit) / (2 * limit), 0.0, 1.0)
+
+
+def span(values, form: str) -> str:
+    """'81 to 160' (the lowest and highest, each as `form` writes it), or one number where they look alike."""
+    low, high = format(min(values), form), format(max(values), form)
+    return low if low == high else f"{low} to {high}"
+
+
+def whitening_text(originals, whitened, limit: float) -> str:
+    """What plot_whitening shows: the images' means and spreads before and after whitening."""
+    means = [round(float(np.mean(image)), 2) + 0.0 for image in whitened]  # as the titles write them: no -0.00
+    return (
+        f"{len(originals)} images. Top row: as stored, on one scale 0..255 for all; their mean pixel values run "
+        f"{span([np.mean(i) for i in originals], '.0f')}, their standard deviations "
+        f"{span([np.std(i) for i in originals], '.0f')}. Bottom row: the same images whitened, on one common scale "
+        f"−{limit:g}..+{limit:g}: means {span(means, '.2f')}, standard deviations "
+        f"{span([np.std(i) for i in whitened], '.2f')}."
+    )
 
 
 def plot_whitening(originals, whitened, limit: float = 3.0):
@@ -369,7 +508,29 @@ def plot_whitening(originals, whitened, limit: float = 3.0):
         "(in each image's own standard deviations) → black..white, clipped beyond.",
         fontsize=9,
     )
-    return fig
+    return describe(fig, whitening_text(originals, whitened, limit))
+
+
+def per_class(counts, class_names) -> str:
+    """'4,500 in every class', or '4,468 (cat) to 4,540 (frog) per class'."""
+    low, high = int(np.argmin(counts)), int(np.argmax(counts))
+    if counts[low] == counts[high]:
+        return f"{counts[low]:,} in every class"
+    return f"{counts[low]:,} ({class_names[low]}) to {counts[high]:,} ({class_names[high]}) per class"
+
+
+def class_balance_text(parts: dict, class_names) -> str:
+    """What plot_class_balance shows: each part's size, and its fewest and most images per class."""
+    return (
+        f"Bars of images per class, {len(class_names)} classes, for "
+        + listed(f"{name} ({len(labels):,} images)" for name, labels in parts.items())
+        + ": "
+        + "; ".join(
+            f"{name} {per_class(np.bincount(labels, minlength=len(class_names)), class_names)}"
+            for name, labels in parts.items()
+        )
+        + "."
+    )
 
 
 def plot_class_balance(parts: dict, class_names):
@@ -385,7 +546,7 @@ def plot_class_balance(parts: dict, class_names):
     ax.set_xticks(np.arange(len(class_names)) + width * (len(parts) - 1) / 2, class_names, rotation=30)
     label_axes(ax, "class", "images")
     legend_outside(fig)
-    return fig
+    return describe(fig, class_balance_text(parts, class_names))
 
 
 def plot_confusion_matrix(true_labels, predicted_labels, class_names):
@@ -415,7 +576,21 @@ def plot_confusion_matrix(true_labels, predicted_labels, class_names):
             )
     fig.colorbar(shown, ax=ax, fraction=0.046, label="share of the true class's images")
     fig.tight_layout()  # constrained layout clips the y label beside an aspect-locked image
-    return fig
+    return describe(fig, confusion_text(shares, class_names))
+
+
+def confusion_text(shares, class_names) -> str:
+    """What plot_confusion_matrix shows: the best and worst recognised classes and the most frequent mistake."""
+    right = np.diag(shares)
+    best, worst = int(np.argmax(right)), int(np.argmin(right))
+    wrong = shares - np.diag(right)
+    i, j = np.unravel_index(int(np.argmax(wrong)), wrong.shape)
+    return (
+        f"Confusion matrix of {len(class_names)} classes: rows the true class, columns the predicted one, each cell "
+        f"the share of the row's images. Best recognised: {class_names[best]} ({right[best]:.2f} right); worst: "
+        f"{class_names[worst]} ({right[worst]:.2f}). The most frequent mistake: {class_names[i]} taken for "
+        f"{class_names[j]} ({wrong[i, j]:.2f} of the {class_names[i]} images)."
+    )
 
 
 def tick_step(values) -> int:
@@ -455,6 +630,21 @@ def start_bars_near_lowest(ax, heights):
         ax.set_ylabel(f"{ax.get_ylabel()}; axis starts at {bottom:g}, not 0")
 
 
+def accuracy_bars_text(labels, ours, theirs) -> str:
+    """What plot_accuracy_bars shows: each run's bar and the article's beside it, the highest, where the axis starts."""
+    bars = [
+        f"{label} {value:.1f}" + (f" (article {other:.1f})" if np.isfinite(other) else "")
+        for label, value, other in zip(labels, ours, theirs)
+    ]
+    heights = [height for height in ours + theirs if np.isfinite(height)]
+    bottom = axis_floor(heights, tick_step(heights))
+    text = "Bars of test accuracy (%) per run" + (", ours beside the article's" if np.isfinite(theirs).any() else "")
+    text += ": " + "; ".join(bars) + "."
+    if len(labels) > 1:
+        text += f" Highest of ours: {listed(highest(labels, ours, '{:.1f}'.format))}, {max(ours):.1f}."
+    return text + (f" The axis starts at {bottom:g}, not 0." if bottom > 0 else "")
+
+
 def plot_accuracy_bars(records, article=None):
     """Our test accuracy per run, beside the article's number where it gives one ({run: percent}).
 
@@ -477,7 +667,22 @@ def plot_accuracy_bars(records, article=None):
     label_axes(ax, "run", "test accuracy (%)")
     start_bars_near_lowest(ax, ours + theirs)
     legend_outside(fig)
-    return fig
+    return describe(fig, accuracy_bars_text(labels, ours, theirs))
+
+
+def norm_ends(norms) -> str:
+    """'0.0012 at layer 1 to 0.1 at layer 8 (first/last 0.012)'."""
+    return f"{norms[0]:.2g} at layer 1 to {norms[-1]:.2g} at layer {len(norms)} (first/last {norms[0] / norms[-1]:.2g})"
+
+
+def gradient_norms_text(norms_by_model: dict, title=None) -> str:
+    """What plot_gradient_norms shows: each model's norm at its first and last conv layer."""
+    return (
+        f"{titled(title)}Gradient norm per conv layer, on a log scale, from layer 1 (nearest the input) to the last, "
+        f"for {listed(norms_by_model)}: "
+        + "; ".join(f"{label} from {norm_ends(norms)}" for label, norms in norms_by_model.items())
+        + "."
+    )
 
 
 def plot_gradient_norms(norms_by_model: dict, title=None):
@@ -494,7 +699,7 @@ def plot_gradient_norms(norms_by_model: dict, title=None):
     legend_outside(fig)
     if title:
         ax.set_title(title)
-    return fig
+    return describe(fig, gradient_norms_text(norms_by_model, title))
 
 
 # (panel title, y label, the number taken from a record) for plot_depth_comparison.
@@ -503,6 +708,37 @@ DEPTH_PANELS = (
     ("best validation accuracy", "validation accuracy (best epoch)", lambda r: max(r["history"]["val_accuracy"])),
     ("test accuracy", "test accuracy", lambda r: r["test_accuracy"]),
 )
+
+
+def family_trend(records) -> str:
+    """'from depth 8 to 32: final training loss 0.51 to 0.92, ...; best test accuracy at depth 8'."""
+    records = sorted(records, key=lambda r: r["config"]["depth"])
+    first, last = records[0], records[-1]
+    measures = [
+        (name, f"{measure(first):.2f}", f"{measure(last):.2f}")
+        if "loss" in name
+        else (name, percent(measure(first)), percent(measure(last)))
+        for name, _, measure in DEPTH_PANELS
+    ]
+    if first is last:
+        return f"at depth {first['config']['depth']}: " + ", ".join(f"{name} {a}" for name, a, _ in measures)
+    best = max(records, key=lambda r: r["test_accuracy"])
+    return (
+        f"from depth {first['config']['depth']} to {last['config']['depth']}: "
+        + ", ".join(f"{name} {a} to {b}" for name, a, b in measures)
+        + f"; best test accuracy at depth {best['config']['depth']}"
+    )
+
+
+def depth_text(families: dict) -> str:
+    """What plot_depth_comparison shows: its three panels, and each family's numbers at its shallowest and deepest."""
+    return (
+        "Three panels against depth (weight layers): final training loss, best validation accuracy and test "
+        f"accuracy, one line per family: {listed(families)}. "
+        + "F"
+        + "; ".join(f"for {family}, {family_trend(records)}" for family, records in families.items())[1:]
+        + "."
+    )
 
 
 def plot_depth_comparison(families: dict):
@@ -527,7 +763,29 @@ def plot_depth_comparison(families: dict):
         label_axes(ax, "depth (weight layers)", ylabel)
         ax.set_xticks(depths)  # one tick per depth present: equal depths of two families share an x
     legend_outside(fig)
-    return fig
+    return describe(fig, depth_text(families))
+
+
+def calibration(probabilities, labels) -> str:
+    """'71.0% against 65.2% (over-confident by 5.8 points)': mean confidence against accuracy."""
+    confidence = float(np.mean(probabilities.max(axis=1)))
+    accuracy = float(np.mean(probabilities.argmax(axis=1) == np.asarray(labels)))
+    how = "over" if confidence > accuracy else "under"
+    return (
+        f"{percent(confidence)} against {percent(accuracy)} "
+        f"({how}-confident by {100 * abs(confidence - accuracy):.1f} points)"
+    )
+
+
+def confidence_text(probabilities_by_run: dict, labels, bins: int) -> str:
+    """What plot_confidence shows: its two panels, and each run's mean confidence against its accuracy."""
+    return (
+        f"Two panels for {listed(probabilities_by_run)}. Left: how many of the {len(labels):,} test images get each "
+        f"top-class probability ({bins} bins). Right: the accuracy in each of those bins, against a dotted diagonal "
+        "for perfect calibration. Mean confidence against accuracy: "
+        + "; ".join(f"{name} {calibration(p, labels)}" for name, p in probabilities_by_run.items())
+        + "."
+    )
 
 
 def plot_confidence(probabilities_by_run: dict, labels, bins: int = 20):
@@ -547,7 +805,7 @@ def plot_confidence(probabilities_by_run: dict, labels, bins: int = 20):
     label_axes(hist_ax, "confidence (top-class probability)", "test images")
     label_axes(rel_ax, "confidence (top-class probability)", "accuracy in that bin")
     legend_outside(fig)
-    return fig
+    return describe(fig, confidence_text(probabilities_by_run, labels, bins))
 
 
 def filter_for_display(patch, scale: float):
@@ -563,6 +821,20 @@ def mat_around(ax, height: int, width: int, margin: float = 0.3):
     ax.set_facecolor(MAT_GREY)
     ax.set_xlim(-0.5 - margin, width - 0.5 + margin)
     ax.set_ylim(height - 0.5 + margin, -0.5 - margin)
+
+
+def filters_text(kernel, scales, title, shared_scale: bool) -> str:
+    """What plot_filters shows: how many filters of what size, and their scales."""
+    height, width, channels, count = kernel.shape
+    scale = (
+        f"one scale, ±{scales[0]:.2g}, for all (the largest |weight| of all the filters)"
+        if shared_scale
+        else f"each on its own largest |weight|, from ±{min(scales):.2g} to ±{max(scales):.2g}"
+    )
+    return (
+        f"{titled(title)}{count} filters of {height}x{width}x{channels} weights, each drawn as an RGB image on a "
+        f"dark-grey mat, weight 0 as mid-grey, negative darker, positive brighter; {scale}."
+    )
 
 
 def plot_filters(kernel, title=None, shared_scale: bool = False):
@@ -588,7 +860,18 @@ def plot_filters(kernel, title=None, shared_scale: bool = False):
         f"−s → dark, +s → bright,\nwith s (under each number) {scale}. Each filter sits on a dark-grey mat.",
         fontsize=9,
     )
-    return fig
+    return describe(fig, filters_text(kernel, scales, title, shared_scale))
+
+
+def rate_by_step_text(rates, steps_in_epoch: int, title=None) -> str:
+    """What plot_rate_by_step shows: the steps and epochs, the rate at the start, at its highest and at the end."""
+    peak = int(np.argmax(rates))
+    return (
+        f"{titled(title)}The learning rate at each of {len(rates):,} optimizer steps "
+        f"({len(rates) / steps_in_epoch:g} epochs of {steps_in_epoch:,} steps, on the top axis): it starts at "
+        f"{rate(rates[0])}, is highest, {rate(rates[peak])}, at step {peak:,} ({peak / steps_in_epoch:.1f} epochs "
+        f"in) and ends at {rate(rates[-1])}."
+    )
 
 
 def plot_rate_by_step(rates, steps_in_epoch: int, title=None):
@@ -603,7 +886,21 @@ def plot_rate_by_step(rates, steps_in_epoch: int, title=None):
     top.set_xlabel("epoch")
     if title:
         ax.set_title(title)
-    return fig
+    return describe(fig, rate_by_step_text(rates, steps_in_epoch, title))
+
+
+def ablation_text(points_lost: dict, band_points: float, title=None) -> str:
+    """What plot_ablation shows: each trick's points lost, beyond the noise band or within it."""
+    groups = [
+        (kind, [f"{name} {value:+.2f}" for name, value in points_lost.items() if (abs(value) > band_points) == out])
+        for out, kind in ((True, "Beyond the band"), (False, "Within it"))
+    ]
+    return (
+        f"{titled(title)}Bars of the test-accuracy points lost without each of {len(points_lost)} tricks, "
+        f"top to bottom, with the noise band of ±{band_points:.2f} points shaded around 0. "
+        + ". ".join(f"{kind}: {', '.join(bars)}" for kind, bars in groups if bars)
+        + "."
+    )
 
 
 def plot_ablation(points_lost: dict, band_points: float, title=None):
@@ -637,4 +934,4 @@ def plot_ablation(points_lost: dict, band_points: float, title=None):
     if title:
         ax.set_title(title)
     legend_outside(fig)
-    return fig
+    return describe(fig, ablation_text(points_lost, band_points, title))

@@ -25,6 +25,7 @@ class Settings:
     data: str  # CIFAR10_DATA: a local copy of CIFAR-10 ("" when unset: download the official files)
     results_dir: str  # CIFAR_RESULTS_DIR: where records are written ("" when unset: the project's results/)
     retrain: bool  # CIFAR_RETRAIN=1: train every run again instead of reusing its record
+    reuse_only: bool  # CIFAR_REUSE_ONLY=1: a run that finds no record to reuse stops with an error instead of training
     progress: bool  # CIFAR_PROGRESS: one line per epoch on the terminal that runs the notebooks
     heartbeat: str  # CIFAR_HEARTBEAT_S: JAX's heartbeat for several processes (checked by resume.py)
     keras_backend: str  # KERAS_BACKEND ("" when unset: keras.json's, else TensorFlow)
@@ -48,6 +49,7 @@ def current() -> Settings:
         data=env.get("CIFAR10_DATA", "").strip(),
         results_dir=env.get("CIFAR_RESULTS_DIR", "").strip(),
         retrain=flag(env.get("CIFAR_RETRAIN", "")),
+        reuse_only=flag(env.get("CIFAR_REUSE_ONLY", "")),
         progress=bool(env.get("CIFAR_PROGRESS")),
         heartbeat=env.get("CIFAR_HEARTBEAT_S", ""),
         keras_backend=env.get("KERAS_BACKEND", "").strip(),

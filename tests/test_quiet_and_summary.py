@@ -191,6 +191,25 @@ def test_steps_chart_has_bars_per_step_and_no_line_between_steps():
     )
 
 
+def test_steps_chart_says_each_steps_bars_and_where_families_part():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from cifar_helpers.figure_text import description
+
+    record("01_baseline_cnn", "baseline", 0.55)
+    record("06_residual_networks", "resnet20", 0.4, 6000, 8)
+    text = description(summary.plot_steps(["quick", "full"]))
+    assert text.startswith("Bars of accuracy (%) for each of the article's 6 steps: the article's number beside our ")
+    assert (
+        "test accuracy under quick. 1 baseline: article 69.36 (test), quick 55.0; 2 augmentation: article 80.42" in text
+    )
+    assert "5 deeper plain: no article number, quick not run; 6 ResNet: article 91.55 (validation), quick 40.0." in text
+    assert "(steps 1-4: the article's CNN, step 5: plain nets, step 6: ResNets); bars are not compared across" in text
+    record("01_baseline_cnn", "baseline", 0.6)
+    assert "1 baseline: article 69.36 (test), quick 60.0;" in description(summary.plot_steps(["quick"]))
+
+
 def test_a_notebook_shows_its_runs_under_the_other_budgets_beside_its_own():
     cpu = "Backend: tensorflow; devices: CPU only (2 cores); strategy: default (one device) x1; precision: float32"
     gpu = "Backend: jax; devices: 1 GPU(s): NVIDIA H100 80GB HBM3; strategy: DataParallel x1; precision: mixed_bfloat16"

@@ -101,6 +101,21 @@ def test_other_settings_or_cifar_retrain_train_again(split, capsys, monkeypatch)
     assert "reused" not in capsys.readouterr().out
 
 
+def test_reuse_only_stops_a_run_that_would_train_and_reuses_one_that_matches(split, capsys, monkeypatch):
+    monkeypatch.setenv("CIFAR_REUSE_ONLY", "1")
+    with pytest.raises(RuntimeError, match="99_test tiny has no record to reuse here.*CIFAR_REUSE_ONLY=1"):
+        train(split)
+    assert not records.result_path("smoke", "99_test", "tiny").exists()
+    monkeypatch.delenv("CIFAR_REUSE_ONLY")
+    first, _ = train(split)
+    monkeypatch.setenv("CIFAR_REUSE_ONLY", "1")
+    assert train(split)[0] == first
+    for path in run_dir("smoke", "99_test", "tiny").iterdir():  # the record alone, the weights gone
+        path.unlink()
+    with pytest.raises(RuntimeError, match="no record to reuse"):
+        train(split, needs_model=True)
+
+
 def test_an_edited_learning_rate_trains_anew_and_says_what_changed(split, capsys):
     first, _ = train(split)
     capsys.readouterr()

@@ -19,6 +19,7 @@ from .matching import reused_run, scores_name
 from .processes import jax_processes_scope, model_on_this_process, several_processes
 from .progress import placement_line, progress_callbacks
 from ..quiet import prepare_jax
+from ..settings import current as current_settings
 from .resume import EpochLog, FinalWeights, agree_on_resume, backup_callback, lost_process_guard, run_dir, run_folder
 
 
@@ -56,6 +57,11 @@ def train_and_record(
     reused = reused_run(found_result_path(budget, notebook, run), wanted, model, strategy, scores, needs_model)
     if reused is not None:
         return reused
+    if current_settings().reuse_only:
+        raise RuntimeError(
+            f"{notebook} {run} has no record to reuse here (the line above says why), and CIFAR_REUSE_ONLY=1 forbids "
+            "training it: unset CIFAR_REUSE_ONLY to train it, or bring its record (and weights) to this machine."
+        )
     progress = progress_callbacks(f"{notebook} {run}", epochs)
     fitted, model = fit_and_test(
         model, split, run_dir(budget, notebook, run), wanted, **shape,
