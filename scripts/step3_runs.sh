@@ -12,6 +12,7 @@ stage=${1:?usage: scripts/step3_runs.sh pilot|pilot-step2|pilot-article-decay|se
 python=${PYTHON:-.venv/bin/python}
 results=${CIFAR_RESULTS_DIR:-$PWD/pending-results}
 NB03=notebooks/03_model_improvements.ipynb
+NB01=notebooks/01_baseline_cnn.ipynb
 NB02=notebooks/02_data_augmentation.ipynb
 NB04=notebooks/04_learning_rate_schedule.ipynb
 RUN03='ch.train_and_record(builder(switches), split, notebook=NOTEBOOK, run=run, label=label, budget=budget,
@@ -77,6 +78,18 @@ case "$stage" in
     chain-batch-norm)
         run03 batch_norm "+batch norm" "dict(weight_decay=$ARTICLE, dropout=0.5, batch_norm=True)"
         ;;
+    baseline)  # step 1 (01) at the chain's length; it lends its epochs to the longer run, which trains on from there
+        train "$NB01" 2,4,8 --run "from scripts.branch import BranchAt, settings_of" \
+            --run "longer = BranchAt(cfg.epochs, budget=budget, notebook=NOTEBOOK, trunk='baseline', branch='baseline_long',
+                branch_settings=settings_of(build_baseline, split, budget=budget, config=None, epochs=cfg.long_epochs,
+                                            strategy=strategy, test_each_epoch=cfg.test_each_epoch))" \
+            --run "ch.train_and_record(build_baseline, split, notebook=NOTEBOOK, run='baseline', budget=budget,
+                epochs=cfg.epochs, batch_size=128, strategy=strategy, test_each_epoch=cfg.test_each_epoch,
+                callbacks=[longer])" \
+            --run "ch.train_and_record(build_baseline, split, notebook=NOTEBOOK, run='baseline_long',
+                label=f'baseline, {cfg.long_epochs} epochs', budget=budget, epochs=cfg.long_epochs, batch_size=128,
+                strategy=strategy, test_each_epoch=cfg.test_each_epoch, needs_model=True)"
+        ;&
     schedules)  # step 4 (04): constant 0.01 lends its first 17 epochs to the article's schedule, which lends its
                 # first 34 to the one-drop run (scripts/branch.py); the same drops from 03's rate train whole
         train "$NB04" 2,4,6,9 --run "from scripts.branch import BranchAt, settings_of" \
@@ -86,6 +99,12 @@ case "$stage" in
             --run "train = lambda index, *forks: ch.train_and_record(builder(SCHEDULES[list(RATES)[index]]), split,
                 **schedule_run(index), callbacks=list(forks))" \
             --run "train(0, fork(first_drop, 0, 2)); train(2, fork(second_drop, 2, 1)); train(1); train(3)"
+        ;&
+    step2-long)  # 02's combined front end as long as 01's longer run
+        train "$NB02" 2,6 --run "combined = EXPERIMENTS['crop+flip+whiten']" \
+            --run "ch.train_and_record(builder(combined), split, notebook=NOTEBOOK, run='crop+flip+whiten_long',
+                label=f'crop+flip+whiten, {cfg.long_epochs} epochs', budget=budget, epochs=cfg.long_epochs,
+                strategy=strategy, config={'pipeline': combined}, test_each_epoch=cfg.test_each_epoch)"
         ;;
     *) echo "unknown stage $stage"; exit 2 ;;
 esac
