@@ -64,9 +64,11 @@ IMAGES = """images => images.map(i => ({
 # axe's image-alt rule passes them while a screen reader reads out "../_images/74db1daf....png"). Their descriptions
 # come from the plotting code (issue 46, item 2): cifar_helpers/figure_text.py puts each figure's description into
 # its PNG output's metadata, and book/stage.py hands it to myst-nb as the image's alt; the committed notebooks carry
-# them once re-executed. Then set NOTEBOOK_FIGURES_MAY_LACK_ALT to False (and remove it): every notebook figure must
-# then be described in a sentence or more (described, below), not only named.
-NOTEBOOK_FIGURES_MAY_LACK_ALT = True
+# them once re-executed. The notebooks named here are not re-executed yet (they wait for their runs); take each out as
+# it is re-executed, and the set out when it is empty: every other notebook's figures must be described in a
+# sentence or more (described, below), not only named.
+NOT_YET_DESCRIBED = {"01_baseline_cnn", "02_data_augmentation", "03_model_improvements", "04_learning_rate_schedule",
+                     "08_inception_ideas", "09_summary", "10_speedrun"}  # fmt: skip
 FIGURE_WORDS = 8  # a figure's description, at the least: what it shows and what to see in it takes a sentence
 
 
@@ -83,15 +85,15 @@ def described(image: dict) -> bool:
 
 
 def test_every_image_says_what_it_shows(page, base_url):
-    """Each image's alt text describes it, each notebook figure's in a sentence or more; the notebooks' figures are
-    for now a named exception (above)."""
+    """Each image's alt text describes it, each notebook figure's in a sentence or more; the figures of the notebooks
+    not yet re-executed are for now a named exception (above)."""
     missing, figures = [], []
     for path in PAGES:
         page.goto(base_url + path)
         for image in page.eval_on_selector_all("img", IMAGES):
             notebook_figure = path.startswith("notebooks/") and image["figure"]
             if notebook_figure and not described(image):
-                found = figures if NOTEBOOK_FIGURES_MAY_LACK_ALT else missing
+                found = figures if PurePosixPath(path).stem in NOT_YET_DESCRIBED else missing
             elif not notebook_figure and undescribed(image):
                 found = missing
             else:
