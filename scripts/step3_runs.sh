@@ -80,15 +80,14 @@ case "$stage" in
         ;;
     baseline)  # step 1 (01) at the chain's length; it lends its epochs to the longer run, which trains on from there
         train "$NB01" 2,4,8 --run "from scripts.branch import BranchAt, settings_of" \
-            --run "longer = BranchAt(cfg.epochs, budget=budget, notebook=NOTEBOOK, trunk='baseline', branch='baseline_long',
-                branch_settings=settings_of(build_baseline, split, budget=budget, config=None, epochs=cfg.long_epochs,
-                                            strategy=strategy, test_each_epoch=cfg.test_each_epoch))" \
+            --run "longer = dict(budget=budget, epochs=cfg.long_epochs, batch_size=128, strategy=strategy,
+                test_each_epoch=cfg.test_each_epoch)" \
             --run "ch.train_and_record(build_baseline, split, notebook=NOTEBOOK, run='baseline', budget=budget,
                 epochs=cfg.epochs, batch_size=128, strategy=strategy, test_each_epoch=cfg.test_each_epoch,
-                callbacks=[longer])" \
+                callbacks=[BranchAt(cfg.epochs, budget=budget, notebook=NOTEBOOK, trunk='baseline',
+                    branch='baseline_long', branch_settings=settings_of(build_baseline, split, config=None, **longer))])" \
             --run "ch.train_and_record(build_baseline, split, notebook=NOTEBOOK, run='baseline_long',
-                label=f'baseline, {cfg.long_epochs} epochs', budget=budget, epochs=cfg.long_epochs, batch_size=128,
-                strategy=strategy, test_each_epoch=cfg.test_each_epoch, needs_model=True)"
+                label=f'baseline, {cfg.long_epochs} epochs', needs_model=True, **longer)"
         ;&
     schedules)  # step 4 (04): constant 0.01 lends its first 17 epochs to the article's schedule, which lends its
                 # first 34 to the one-drop run (scripts/branch.py); the same drops from 03's rate train whole
