@@ -89,6 +89,12 @@ case "$stage" in
             --run "ch.train_and_record(build_baseline, split, notebook=NOTEBOOK, run='baseline_long',
                 label=f'baseline, {cfg.long_epochs} epochs', needs_model=True, **longer)"
         ;&
+    step2-long)  # 02's combined front end as long as 01's longer run (before 04: then 01-03 re-execute together)
+        train "$NB02" 2,6 --run "combined = EXPERIMENTS['crop+flip+whiten']" \
+            --run "ch.train_and_record(builder(combined), split, notebook=NOTEBOOK, run='crop+flip+whiten_long',
+                label=f'crop+flip+whiten, {cfg.long_epochs} epochs', budget=budget, epochs=cfg.long_epochs,
+                strategy=strategy, config={'pipeline': combined}, test_each_epoch=cfg.test_each_epoch)"
+        ;&
     schedules)  # step 4 (04): constant 0.01 lends its first 17 epochs to the article's schedule, which lends its
                 # first 34 to the one-drop run (scripts/branch.py); the same drops from 03's rate train whole
         train "$NB04" 2,4,6,9 --run "from scripts.branch import BranchAt, settings_of" \
@@ -98,12 +104,6 @@ case "$stage" in
             --run "train = lambda index, *forks: ch.train_and_record(builder(SCHEDULES[list(RATES)[index]]), split,
                 **schedule_run(index), callbacks=list(forks))" \
             --run "train(0, fork(first_drop, 0, 2)); train(2, fork(second_drop, 2, 1)); train(1); train(3)"
-        ;&
-    step2-long)  # 02's combined front end as long as 01's longer run
-        train "$NB02" 2,6 --run "combined = EXPERIMENTS['crop+flip+whiten']" \
-            --run "ch.train_and_record(builder(combined), split, notebook=NOTEBOOK, run='crop+flip+whiten_long',
-                label=f'crop+flip+whiten, {cfg.long_epochs} epochs', budget=budget, epochs=cfg.long_epochs,
-                strategy=strategy, config={'pipeline': combined}, test_each_epoch=cfg.test_each_epoch)"
         ;;
     *) echo "unknown stage $stage"; exit 2 ;;
 esac
