@@ -11,12 +11,12 @@ cell's metadata {"mystnb": {"image": {"alt": ...}}}, for every image of the cell
 described alike gets that description, and one whose images differ gets them all, numbered ("Figure 1 of 2: ...").
 """
 
-import json
 import shutil
 import sys
 from pathlib import Path
 
 import budget_pages
+import nbformat
 
 BOOK = Path(__file__).resolve().parent
 ROOT = BOOK.parent
@@ -58,8 +58,7 @@ def describe_figures(notebook: dict) -> dict:
 
 def stage_notebook(path: Path, folder: Path) -> None:
     """Copy a notebook into `folder`, its figures' descriptions put where myst-nb reads them (describe_figures)."""
-    notebook = describe_figures(json.loads(path.read_text()))
-    (folder / path.name).write_text(json.dumps(notebook, indent=1, ensure_ascii=False, sort_keys=True) + "\n")
+    nbformat.write(describe_figures(nbformat.read(path, as_version=4)), folder / path.name)
 
 
 def stage(folder: Path) -> None:

@@ -162,6 +162,13 @@ def expected_calibration_error(probabilities, labels, bins: int = 15) -> float:
     return float(np.sum(share[used] * np.abs(accuracy[used] - confidence[used])))
 
 
+def confidence_and_accuracy(probabilities, labels) -> tuple:
+    """(mean top-class probability, accuracy) of a set of predictions."""
+    probabilities = np.asarray(probabilities)
+    accuracy = np.mean(probabilities.argmax(axis=1) == np.asarray(labels))
+    return float(probabilities.max(axis=1).mean()), float(accuracy)
+
+
 def calibration_scores(model, split, batch_size: int = 500) -> dict:
     """The test set's expected calibration error and mean confidence (for a run's record: train_and_record's scores).
 
@@ -170,7 +177,7 @@ def calibration_scores(model, split, batch_size: int = 500) -> dict:
     probabilities = np.asarray(model.predict(split.x_test.astype("float32"), batch_size=batch_size, verbose=0))
     return {
         "test_ece": expected_calibration_error(probabilities, split.y_test),
-        "test_mean_confidence": float(probabilities.max(axis=1).mean()),
+        "test_mean_confidence": confidence_and_accuracy(probabilities, split.y_test)[0],
     }
 
 

@@ -35,9 +35,14 @@ def listed(names) -> str:
     return ", ".join(names[:-1]) + " and " + names[-1] if len(names) > 1 else "".join(names)
 
 
+def capitalised(text: str) -> str:
+    """`text` with its first letter upper-case and the rest as it is (str.capitalize would lower "GPU")."""
+    return text[:1].upper() + text[1:]
+
+
 def percent(share) -> str:
     """A share 0..1 as a percentage with one decimal: 0.6234 -> '62.3%'."""
-    return f"{100 * share:.1f}%"
+    return f"{share:.1%}"
 
 
 class WithAltText:

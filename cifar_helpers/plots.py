@@ -26,8 +26,8 @@ from matplotlib.transforms import offset_copy
 
 from .checks import check_images, check_labels
 from .colours import colour_of, figure_colours  # noqa: F401  (colour_of: one label's colour, outside any figure)
-from .diagnose import OVERFIT_GAP, confidence_bins, confusion_counts
-from .figure_text import describe, listed, percent
+from .diagnose import OVERFIT_GAP, confidence_and_accuracy, confidence_bins, confusion_counts
+from .figure_text import capitalised, describe, listed, percent
 
 # (history key, panel title, y label) in reading order: losses on top, accuracies below.
 PANELS = (
@@ -175,12 +175,15 @@ def clip_spikes(ax, curves, labels, colours) -> bool:
     return True
 
 
+SAME_VALUE = dict(rtol=1e-6, atol=0)  # two recorded values (or rates) are the same one, to float rounding
+
+
 def shared_epochs(a, b) -> int:
     """How many first epochs two runs agree on in every recorded value (to float rounding)."""
     n = min(len(a), len(b))
     if n == 0:
         return 0
-    same = np.isclose(np.asarray(a[:n], dtype=float), np.asarray(b[:n], dtype=float), rtol=1e-6, atol=0)
+    same = np.isclose(np.asarray(a[:n], dtype=float), np.asarray(b[:n], dtype=float), **SAME_VALUE)
     same = same.reshape(n, -1).all(axis=1)
     return n if same.all() else int(np.argmin(same))
 
@@ -389,7 +392,7 @@ def coinciding(series: dict) -> str:
         f"{a} and {b} coincide."
         for i, a in enumerate(names)
         for b in names[i + 1 :]
-        if len(series[a]) == len(series[b]) and np.allclose(series[a], series[b])
+        if len(series[a]) == len(series[b]) and np.allclose(series[a], series[b], **SAME_VALUE)
     ]
     return " ".join(same)
 
@@ -467,21 +470,26 @@ def whitened_for_display(whitened, limit: float = 3.0):
     return np.clip((np.asarray(whitened, dtype=np.float64) + limit) / (2 * limit), 0.0, 1.0)
 
 
-def span(values, form: str) -> str:
+def value_range(values, form: str) -> str:
     """'81 to 160' (the lowest and highest, each as `form` writes it), or one number where they look alike."""
     low, high = format(min(values), form), format(max(values), form)
     return low if low == high else f"{low} to {high}"
 
 
+def without_negative_zero(value, decimals: int = 2) -> float:
+    """`value` rounded to `decimals`, with -0.00 made 0.00 (a whitened image's mean is about 0, either side)."""
+    return round(float(value), decimals) + 0.0
+
+
 def whitening_text(originals, whitened, limit: float) -> str:
     """What plot_whitening shows: the images' means and spreads before and after whitening."""
-    means = [round(float(np.mean(image)), 2) + 0.0 for image in whitened]  # as the titles write them: no -0.00
+    means = [without_negative_zero(np.mean(image)) for image in whitened]
     return (
         f"{len(originals)} images. Top row: as stored, on one scale 0..255 for all; their mean pixel values run "
-        f"{span([np.mean(i) for i in originals], '.0f')}, their standard deviations "
-        f"{span([np.std(i) for i in originals], '.0f')}. Bottom row: the same images whitened, on one common scale "
-        f"−{limit:g}..+{limit:g}: means {span(means, '.2f')}, standard deviations "
-        f"{span([np.std(i) for i in whitened], '.2f')}."
+        f"{value_range([np.mean(i) for i in originals], '.0f')}, their standard deviations "
+        f"{value_range([np.std(i) for i in originals], '.0f')}. Bottom row: the same images whitened, "
+        f"on one common scale −{limit:g}..+{limit:g}: means {value_range(means, '.2f')}, standard deviations "
+        f"{value_range([np.std(i) for i in whitened], '.2f')}."
     )
 
 
@@ -496,7 +504,9 @@ def plot_whitening(originals, whitened, limit: float = 3.0):
         axes[0, i].imshow(originals[i])  # uint8: 0..255 is black..white for every image
         axes[0, i].set_title(f"mean {originals[i].mean():.0f}, std {originals[i].std():.0f}", fontsize=8)
         axes[1, i].imshow(whitened_for_display(whitened[i], limit))
-        axes[1, i].set_title(f"mean {round(whitened[i].mean(), 2) + 0.0:.2f}, std {whitened[i].std():.2f}", fontsize=8)
+        axes[1, i].set_title(
+            f"mean {without_negative_zero(whitened[i].mean()):.2f}, std {whitened[i].std():.2f}", fontsize=8
+        )
     for ax in axes.flat:
         ax.set_xticks([])
         ax.set_yticks([])
@@ -511,7 +521,7 @@ def plot_whitening(originals, whitened, limit: float = 3.0):
     return describe(fig, whitening_text(originals, whitened, limit))
 
 
-def per_class(counts, class_names) -> str:
+def class_count_range(counts, class_names) -> str:
     """'4,500 in every class', or '4,468 (cat) to 4,540 (frog) per class'."""
     low, high = int(np.argmin(counts)), int(np.argmax(counts))
     if counts[low] == counts[high]:
@@ -526,7 +536,7 @@ def class_balance_text(parts: dict, class_names) -> str:
         + listed(f"{name} ({len(labels):,} images)" for name, labels in parts.items())
         + ": "
         + "; ".join(
-            f"{name} {per_class(np.bincount(labels, minlength=len(class_names)), class_names)}"
+            f"{name} {class_count_range(np.bincount(labels, minlength=len(class_names)), class_names)}"
             for name, labels in parts.items()
         )
         + "."
@@ -618,11 +628,17 @@ def mark_axis_break(ax):
     )
 
 
-def start_bars_near_lowest(ax, heights):
-    """Start the y axis just under the lowest bar, leave room above the highest, and say on the axis where it starts."""
+def bars_floor(heights) -> tuple:
+    """(where a bar chart's y axis starts, its tick step): just under the lowest finite bar."""
     heights = [height for height in heights if np.isfinite(height)]
     step = tick_step(heights)
-    bottom, top = axis_floor(heights, step), max(heights)
+    return axis_floor(heights, step), step
+
+
+def start_bars_near_lowest(ax, heights):
+    """Start the y axis just under the lowest bar, leave room above the highest, and say on the axis where it starts."""
+    bottom, step = bars_floor(heights)
+    top = max(height for height in heights if np.isfinite(height))
     ax.set_ylim(bottom, top + 0.12 * (top - bottom))
     ax.yaxis.set_major_locator(MultipleLocator(step))  # a tick, and its number, where the axis starts
     if bottom > 0:
@@ -636,8 +652,7 @@ def accuracy_bars_text(labels, ours, theirs) -> str:
         f"{label} {value:.1f}" + (f" (article {other:.1f})" if np.isfinite(other) else "")
         for label, value, other in zip(labels, ours, theirs)
     ]
-    heights = [height for height in ours + theirs if np.isfinite(height)]
-    bottom = axis_floor(heights, tick_step(heights))
+    bottom, _ = bars_floor(ours + theirs)
     text = "Bars of test accuracy (%) per run" + (", ours beside the article's" if np.isfinite(theirs).any() else "")
     text += ": " + "; ".join(bars) + "."
     if len(labels) > 1:
@@ -702,6 +717,57 @@ def plot_gradient_norms(norms_by_model: dict, title=None):
     return describe(fig, gradient_norms_text(norms_by_model, title))
 
 
+def gains_at(gains, first_epoch: int, every: int = 10) -> str:
+    """'+1.08 at epoch 10, +2.54 at 20, ...': a gain curve at every tenth epoch and its last."""
+    epochs = [e for e in range(every, first_epoch + len(gains), every)]
+    last = first_epoch + len(gains) - 1
+    epochs += [] if last in epochs else [last]
+    values = [f"{gains[e - first_epoch]:+.2f} at {'epoch ' if i == 0 else ''}{e}" for i, e in enumerate(epochs)]
+    return ", ".join(values)
+
+
+def gain_by_epoch_text(gains: dict, band_points: float, first_epoch: int, article=None, title=None) -> str:
+    """What plot_gain_by_epoch shows: each gain curve at every tenth epoch, the band, and the article's points."""
+    text = (
+        f"{titled(title)}Lines of the test-accuracy points gained, by epoch (at each epoch the mean of the "
+        f"{first_epoch} epochs ending there), with the noise band of ±{band_points:.2f} points shaded around 0: "
+        + "; ".join(f"{label} {gains_at(curve, first_epoch)}" for label, curve in gains.items())
+        + "."
+    )
+    if article:
+        text += (
+            " Hollow markers, the article's own logs at its own epochs (validation accuracy): "
+            + "; ".join(
+                f"{label} " + ", ".join(f"{gain:+.1f} at {epoch}" for epoch, gain in points.items())
+                for label, points in article.items()
+            )
+            + "."
+        )
+    return text
+
+
+def plot_gain_by_epoch(gains: dict, band_points: float, first_epoch: int, article=None, title=None):
+    """How many points each change gains at every epoch ({label: curve from first_epoch on}), beside the noise band
+    and the article's gains at its own epochs ({label: {epoch: points}}).
+
+    Introduced in notebook 03.
+    """
+    fig, ax = plt.subplots(figsize=(8, 4.2), layout="constrained")
+    colours = figure_colours(list(gains) + list(article or {}))
+    ax.axhspan(-band_points, band_points, color="grey", alpha=0.2, label=f"noise band: ±{band_points:.2f} points")
+    ax.axhline(0, color="black", linewidth=0.8)
+    for label, curve in gains.items():
+        ax.plot(range(first_epoch, first_epoch + len(curve)), curve, color=colours[label], label=label)
+    for label, points in (article or {}).items():
+        ax.plot(list(points), list(points.values()), marker="o", markerfacecolor="none", linestyle=":",
+                color=colours[label], label=f"{label}: the article (its epochs)")  # fmt: skip
+    label_axes(ax, "epoch", f"test-accuracy points gained\n(mean of the last {first_epoch} epochs)", integer_x=True)
+    if title:
+        ax.set_title(title)
+    legend_outside(fig)
+    return describe(fig, gain_by_epoch_text(gains, band_points, first_epoch, article, title))
+
+
 # (panel title, y label, the number taken from a record) for plot_depth_comparison.
 DEPTH_PANELS = (
     ("final training loss", "training loss (last epoch)", lambda r: r["history"]["loss"][-1]),
@@ -735,8 +801,7 @@ def depth_text(families: dict) -> str:
     return (
         "Three panels against depth (weight layers): final training loss, best validation accuracy and test "
         f"accuracy, one line per family: {listed(families)}. "
-        + "F"
-        + "; ".join(f"for {family}, {family_trend(records)}" for family, records in families.items())[1:]
+        + capitalised("; ".join(f"for {family}, {family_trend(records)}" for family, records in families.items()))
         + "."
     )
 
@@ -766,10 +831,9 @@ def plot_depth_comparison(families: dict):
     return describe(fig, depth_text(families))
 
 
-def calibration(probabilities, labels) -> str:
+def calibration_phrase(probabilities, labels) -> str:
     """'71.0% against 65.2% (over-confident by 5.8 points)': mean confidence against accuracy."""
-    confidence = float(np.mean(probabilities.max(axis=1)))
-    accuracy = float(np.mean(probabilities.argmax(axis=1) == np.asarray(labels)))
+    confidence, accuracy = confidence_and_accuracy(probabilities, labels)
     how = "over" if confidence > accuracy else "under"
     return (
         f"{percent(confidence)} against {percent(accuracy)} "
@@ -783,7 +847,7 @@ def confidence_text(probabilities_by_run: dict, labels, bins: int) -> str:
         f"Two panels for {listed(probabilities_by_run)}. Left: how many of the {len(labels):,} test images get each "
         f"top-class probability ({bins} bins). Right: the accuracy in each of those bins, against a dotted diagonal "
         "for perfect calibration. Mean confidence against accuracy: "
-        + "; ".join(f"{name} {calibration(p, labels)}" for name, p in probabilities_by_run.items())
+        + "; ".join(f"{name} {calibration_phrase(p, labels)}" for name, p in probabilities_by_run.items())
         + "."
     )
 
@@ -889,10 +953,18 @@ def plot_rate_by_step(rates, steps_in_epoch: int, title=None):
     return describe(fig, rate_by_step_text(rates, steps_in_epoch, title))
 
 
+def beyond_band(value: float, band_points: float) -> bool:
+    """True when a trick's points lost lie outside the ± noise band."""
+    return abs(value) > band_points
+
+
 def ablation_text(points_lost: dict, band_points: float, title=None) -> str:
     """What plot_ablation shows: each trick's points lost, beyond the noise band or within it."""
     groups = [
-        (kind, [f"{name} {value:+.2f}" for name, value in points_lost.items() if (abs(value) > band_points) == out])
+        (
+            kind,
+            [f"{name} {value:+.2f}" for name, value in points_lost.items() if beyond_band(value, band_points) == out],
+        )
         for out, kind in ((True, "Beyond the band"), (False, "Within it"))
     ]
     return (
@@ -921,7 +993,7 @@ def plot_ablation(points_lost: dict, band_points: float, title=None):
         label=f"noise band: ±{band_points:.2f} points (the seeds' spread, at least the test set's sampling floor)",
     )
     for outside, colour, kind in ((True, "C0", "beyond the noise band"), (False, "C7", "within the noise band")):
-        rows = [row for row, value in enumerate(values) if (abs(value) > half) == outside]
+        rows = [row for row, value in enumerate(values) if beyond_band(value, half) == outside]
         if rows:
             bars = ax.barh(rows, [values[row] for row in rows], color=colour, label=f"bar {kind}")
             ax.bar_label(bars, fmt="%+.2f", fontsize=8, padding=2)

@@ -98,13 +98,15 @@ def test_other_settings_or_cifar_retrain_train_again(split, capsys, monkeypatch)
     assert len(record["history"]["loss"]) == 3 and "reused" not in capsys.readouterr().out
     monkeypatch.setenv("CIFAR_RETRAIN", "1")
     train(split, epochs=3)
-    assert "reused" not in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "reused" not in out and "training tiny anew: CIFAR_RETRAIN=1 asks for it" in out
 
 
 def test_reuse_only_stops_a_run_that_would_train_and_reuses_one_that_matches(split, capsys, monkeypatch):
     monkeypatch.setenv("CIFAR_REUSE_ONLY", "1")
     with pytest.raises(RuntimeError, match="99_test tiny has no record to reuse here.*CIFAR_REUSE_ONLY=1"):
         train(split)
+    assert "training tiny: no record of it yet" in capsys.readouterr().out  # the line above the error says why
     assert not records.result_path("smoke", "99_test", "tiny").exists()
     monkeypatch.delenv("CIFAR_REUSE_ONLY")
     first, _ = train(split)
@@ -114,6 +116,7 @@ def test_reuse_only_stops_a_run_that_would_train_and_reuses_one_that_matches(spl
         path.unlink()
     with pytest.raises(RuntimeError, match="no record to reuse"):
         train(split, needs_model=True)
+    assert "its model is needed and this machine has no weights for it" in capsys.readouterr().out
 
 
 def test_an_edited_learning_rate_trains_anew_and_says_what_changed(split, capsys):

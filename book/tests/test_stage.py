@@ -42,7 +42,7 @@ def notebook(*cells):
     }
 
 
-def cell_alt(cell):
+def alt_given(cell):
     """The alt text myst-nb gives a cell's images."""
     return cell["metadata"].get("mystnb", {}).get("image", {}).get("alt")
 
@@ -50,7 +50,7 @@ def cell_alt(cell):
 def test_a_described_figure_gets_its_description_as_the_cells_alt():
     text = {"output_type": "stream", "name": "stdout", "text": "after 20 epochs ...\n"}
     cells = stage.describe_figures(notebook(code(text, image(CURVES)), code(image()), code(text)))["cells"]
-    assert cell_alt(cells[0]) == CURVES
+    assert alt_given(cells[0]) == CURVES
     assert cells[0]["outputs"][1]["metadata"] == {"image/png": {"alt": CURVES}}, "the output keeps it too"
     assert "mystnb" not in cells[1]["metadata"] and "mystnb" not in cells[2]["metadata"]
 
@@ -69,8 +69,8 @@ def test_a_cells_images_described_differently_are_all_described_in_turn():
     """myst-nb takes one alt per cell, for all its images: each image's description, numbered, in output order."""
     cells = stage.describe_figures(notebook(code(image(BARS), image(CURVES)), code(image(BARS), image(BARS))))
     first, second = cells["cells"]
-    assert cell_alt(first) == f"Figure 1 of 2: {BARS} Figure 2 of 2: {CURVES}"
-    assert cell_alt(second) == BARS, "images described alike share the one description"
+    assert alt_given(first) == f"Figure 1 of 2: {BARS} Figure 2 of 2: {CURVES}"
+    assert alt_given(second) == BARS, "images described alike share the one description"
     assert stage.cell_alt([None, CURVES]) == f"Figure 1 of 2: not described. Figure 2 of 2: {CURVES}"
     assert stage.cell_alt([None, None]) is None and stage.cell_alt([]) is None
 

@@ -83,9 +83,19 @@ def reuse(record: dict, model, weights, needs_model: bool):
         print(reused_line(record, " (weights from the local cache)"))
         return record, model
     if needs_model:
+        print(f"training {record['run']} anew: its record matches, but its model is needed and {missing(weights)}")
         return None
     print(reused_line(record))
     return record, None
+
+
+def missing(weights) -> str:
+    """Why the weights beside a matching record cannot be loaded."""
+    if weights is None:
+        return "several processes do not read cached weights"
+    if not weights.exists():
+        return "this machine has no weights for it"
+    return "the weights here were made with other settings"
 
 
 STANDARD_SCORES = ("test_accuracy", "test_loss", "test_size")  # in every record: not a scores function's
@@ -110,12 +120,16 @@ def has_scores(record: dict, scores) -> bool:
 
 def recorded_run(path: Path, wanted: dict, placement=None, scores=None):
     """The record at `path` when it can stand in for training `wanted` (and holds the `scores` asked), else None
-    (saying why, if one was there).
+    (saying why).
 
     A record made before fingerprints existed gets this build's fingerprint, written back when this process
     writes records there (the notebook re-executed with unchanged code).
     """
-    if retrain_requested() or not path.exists():
+    if retrain_requested():
+        print(f"training {path.stem} anew: CIFAR_RETRAIN=1 asks for it")
+        return None
+    if not path.exists():
+        print(f"training {path.stem}: no record of it yet")
         return None
     record = json.loads(path.read_text())
     changed = differences(record, wanted)

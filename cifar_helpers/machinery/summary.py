@@ -1,5 +1,6 @@
 """The collection's summary: the article's steps beside our recorded runs, and notebook times."""
 
+import itertools
 import hashlib
 import json
 import re
@@ -7,6 +8,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from ..devices import precision_tag
+from ..figure_text import capitalised
 from ..references import ARTICLE_RESNET56_VALIDATION, ARTICLE_TEST_ACCURACY
 from ..noise import compare, seeds_of, steps_yardstick
 from ..records import MissingResultError, load_result, load_results
@@ -303,11 +305,7 @@ def step_bars(i: int, drawn: dict) -> str:
 
 def steps_text(drawn: dict) -> str:
     """What plot_steps shows: each step's bars, and the dotted lines between network families."""
-    families = []
-    for step in ARTICLE_STEPS:
-        if not families or families[-1][0] != step.family:
-            families.append((step.family, []))
-        families[-1][1].append(step)
+    families = [(family, list(steps)) for family, steps in itertools.groupby(ARTICLE_STEPS, key=lambda s: s.family)]
     ours = f" beside our test accuracy under {', '.join(drawn)}" if drawn else ""
     return (
         f"Bars of accuracy (%) for each of the article's {len(ARTICLE_STEPS)} steps: the article's number{ours}. "
@@ -382,7 +380,7 @@ def beside_table(notebook: str, other: str) -> str:
     ]
     headers = ("run", "trained on", "test accuracy", "best validation accuracy", "training time", "machine")
     where = WHERE[other]
-    lead = f"**{where[0].upper()}{where[1:]}** you should see (`results/{other}/`):"  # str.capitalize would lower "GPU"
+    lead = f"**{capitalised(where)}** you should see (`results/{other}/`):"
     return lead + "\n\n" + markdown_table(headers, rows)
 
 
