@@ -51,6 +51,33 @@ def readout(record: dict) -> float:
     return float(np.mean(tested[-READOUT_EPOCHS:])) if tested else record["test_accuracy"]
 
 
+def readout_by_epoch(record: dict) -> np.ndarray:
+    """At every epoch from the READOUT_EPOCHS-th on, the mean test accuracy of the READOUT_EPOCHS epochs ending there
+    (a run tested after every epoch: the readout a run of that length would have had).
+
+    Introduced in notebook 03.
+    """
+    tested = record.get("history", {}).get("test_accuracy") if record.get("test_each_epoch") else None
+    if not tested or len(tested) < READOUT_EPOCHS:
+        raise ValueError(f"{record.get('run')}: a readout per epoch needs test_each_epoch=True and at least "
+                         f"{READOUT_EPOCHS} epochs; train it with test_each_epoch=True")  # fmt: skip
+    window = np.ones(READOUT_EPOCHS) / READOUT_EPOCHS
+    return np.convolve(np.asarray(tested, dtype=float), window, mode="valid")
+
+
+def gain_by_epoch(after, before) -> np.ndarray:
+    """Points of test accuracy `after` gains over `before` at every epoch (each side a record or a list of seeds,
+    their mean), read as readout_by_epoch; index 0 is epoch READOUT_EPOCHS.
+
+    Introduced in notebook 03.
+    """
+    sides = [[readout_by_epoch(r) for r in (side if isinstance(side, (list, tuple)) else [side])]
+             for side in (after, before)]  # fmt: skip
+    epochs = min(len(curve) for side in sides for curve in side)
+    means = [np.mean([curve[:epochs] for curve in side], axis=0) for side in sides]
+    return 100 * (means[0] - means[1])
+
+
 def seed_spread(records) -> Spread:
     """The spread of one run's test accuracy over its seeds (records of the same settings, seeds differing).
 

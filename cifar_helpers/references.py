@@ -9,6 +9,15 @@ ARTICLE_TEST_ACCURACY = {
 }
 ARTICLE_RESNET56_VALIDATION = 91.55  # stated as validation accuracy of ResNet-56
 
+# The article's own per-epoch logs (persistforever/cifar10-tensorflow, exps/cifar10-v2 and v6-v9, read in
+# shared/reviews/2026-12-06-step3-recipe.md, section 3): points of validation accuracy (5,000 images, the mean of
+# the 5 epochs ending at each epoch, one run each) that step 3's additions gain, by the article's epoch.
+ARTICLE_STEP3_GAINS = {
+    "step 3 over step 2": {10: 0.6, 20: 1.8, 30: 2.6, 40: 3.3, 50: 4.2},
+    "batch norm over +dropout": {10: 1.1, 20: 2.4, 30: 2.2, 40: 2.7, 50: 2.7},
+    "dropout over +weight decay": {10: -0.9, 20: -1.2, 30: -0.7, 40: -0.5, 50: -0.3},
+}
+
 # He et al. 2015, CIFAR-10 test error (%) of ResNet-20/32/44/56.
 HE_2015_TEST_ERROR = {20: 8.75, 32: 7.51, 44: 7.17, 56: 6.97}
 

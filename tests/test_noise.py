@@ -105,3 +105,31 @@ def test_a_run_tested_after_every_epoch_is_read_by_its_last_five_epochs():
     assert noise.accuracies([record, 0.5]) == (pytest.approx(0.80), 0.5)
     other = {**record, "history": {"test_accuracy": [t - 0.01 for t in tested]}}
     assert noise.compare(record, other, noise.Spread("x", (0.8, 0.801))).difference == pytest.approx(0.01)
+
+
+def every_epoch_tested(seed, curve):
+    """A record tested after every epoch, its test accuracies `curve`."""
+    return record(seed, curve[-1], test_each_epoch=True, history={"test_accuracy": list(curve)})
+
+
+def test_the_readout_by_epoch_is_each_epochs_own_readout_as_a_shorter_run():
+    curve = [0.50, 0.60, 0.62, 0.64, 0.66, 0.70, 0.72]
+    by_epoch = noise.readout_by_epoch(every_epoch_tested(0, curve))
+    assert len(by_epoch) == len(curve) - noise.READOUT_EPOCHS + 1
+    for epochs in range(noise.READOUT_EPOCHS, len(curve) + 1):  # epoch `epochs`: the run stopped there
+        assert by_epoch[epochs - noise.READOUT_EPOCHS] == pytest.approx(
+            noise.readout(every_epoch_tested(0, curve[:epochs]))
+        )
+
+
+def test_a_gain_by_epoch_is_the_difference_of_the_seed_means_in_points_over_the_shorter_run():
+    after = [every_epoch_tested(0, [0.6] * 7), every_epoch_tested(1, [0.7] * 7)]
+    before = every_epoch_tested(0, [0.5] * 6)
+    assert noise.gain_by_epoch(after, before) == pytest.approx([15.0, 15.0])
+
+
+def test_a_readout_by_epoch_needs_every_epoch_tested():
+    with pytest.raises(ValueError, match="test_each_epoch=True"):
+        noise.readout_by_epoch(record(0, 0.6))
+    with pytest.raises(ValueError, match="at least 5 epochs"):
+        noise.readout_by_epoch(every_epoch_tested(0, [0.5, 0.6]))

@@ -58,7 +58,11 @@ def drawn_figures():
         "gradients": plots.plot_gradient_norms({"plain": [1e-3, 1e-2, 1e-1], "residual": [0.1, 0.2, 0.3]}, title="t"),
         "confidence": plots.plot_confidence({"a": probabilities}, fake_labels(50)),
         "confusion": plots.plot_confusion_matrix(np.arange(20) % 10, np.zeros(20, int), CLASS_NAMES),
+        "gain by epoch": plots.plot_gain_by_epoch(GAINS, 0.5, 5, article={"step 3": {10: 0.6, 20: 1.8}}),
     }
+
+
+GAINS = {"step 3": 0.1 * np.arange(21), "batch norm": 1 + 0.05 * np.arange(21)}  # epochs 5 to 25
 
 
 FIGURES = drawn_figures()
@@ -571,3 +575,12 @@ def test_a_filter_all_one_sign_stands_out_from_the_page():
     assert all(colour.max() < 0.5 for colour in around), "a dark mat sets it apart from the white page"
     assert "mat" in fig._suptitle.get_text()
     matplotlib.pyplot.close(fig)
+
+
+def test_a_gain_by_epoch_figure_says_each_curve_every_tenth_epoch_and_the_articles_points():
+    text = plots.gain_by_epoch_text(GAINS, 0.5, 5, article={"step 3": {10: 0.6, 20: 1.8}})
+    assert "noise band of ±0.50 points" in text
+    assert "step 3 +0.50 at epoch 10, +1.50 at 20, +2.00 at 25" in text  # epoch 10 is index 5 of 21
+    assert "the article's own logs at its own epochs (validation accuracy): step 3 +0.6 at 10, +1.8 at 20." in text
+    ax = FIGURES["gain by epoch"].axes[0]
+    assert min(ax.lines[1].get_xdata()) == 5, "a curve starts at the first epoch it has a readout for"
