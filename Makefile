@@ -16,7 +16,7 @@ BOOK_VENV ?= .venv-book
 BOOK_BUILD ?= book/_build
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: install install-jax run run-jax lint test test-jax results install-book book test-book
+.PHONY: install install-jax run run-jax lint test test-jax test-both results install-book book test-book
 
 $(VENV)/.installed: requirements.txt requirements-common.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,7 @@ TEST_FIRST_HALF = tests $(wildcard notebooks/0[0-4]_*.ipynb)
 TEST_SECOND_HALF = $(wildcard notebooks/0[5-8]_*.ipynb)
 TEST_LAST = notebooks/09_summary.ipynb notebooks/10_speedrun.ipynb
 TEST_TF = CIFAR_BUDGET=smoke KERAS_BACKEND=tensorflow $(PYTEST)
+TEST_JAX = CIFAR_BUDGET=smoke KERAS_BACKEND=jax $(PYTEST)
 
 # ruff, configured in pyproject.toml (the notebooks are left as they are laid out for reading).
 lint: install
@@ -58,7 +59,24 @@ test: install lint
 	$(TEST_TF) $(TEST_LAST)
 
 test-jax: install-jax
-	CIFAR_BUDGET=smoke KERAS_BACKEND=jax $(PYTEST) $(JAX_TESTS) $(JAX_NOTEBOOKS)
+	$(TEST_JAX) $(JAX_TESTS) $(JAX_NOTEBOOKS)
+
+# What CI runs: make test and make test-jax's pytest runs as two streams, one per core, each about 14 minutes.
+# One: the tests and notebooks 00-04 on TensorFlow, then the JAX tests. Two: notebooks 05-08, then (once the first
+# stream's notebooks are done: 09 and 10 read both halves' records) 09 and 10, then the JAX notebooks.
+test-both: install-jax lint
+	@rm -f .first-half-done; \
+	{ $(TEST_TF) $(TEST_FIRST_HALF) > .test-1a.log 2>&1; echo $$? > .first-half-done; \
+	  $(TEST_JAX) $(JAX_TESTS) > .test-1b.log 2>&1; } & one=$$!; \
+	$(TEST_TF) $(TEST_SECOND_HALF) > .test-2a.log 2>&1; tf2=$$?; \
+	while [ ! -f .first-half-done ]; do sleep 5; done; \
+	$(TEST_TF) $(TEST_LAST) > .test-2b.log 2>&1; tf3=$$?; \
+	$(TEST_JAX) $(JAX_NOTEBOOKS) > .test-2c.log 2>&1; jax2=$$?; \
+	wait $$one; jax1=$$?; tf1=$$(cat .first-half-done); \
+	cat .test-1a.log .test-2a.log .test-2b.log .test-1b.log .test-2c.log; rm -f .test-*.log .first-half-done; \
+	echo "TensorFlow: tests and notebooks 00-04 exit $$tf1, 05-08 exit $$tf2, 09-10 exit $$tf3;" \
+	     "JAX: tests exit $$jax1, notebooks exit $$jax2"; \
+	[ $$tf1 -eq 0 ] && [ $$tf2 -eq 0 ] && [ $$tf3 -eq 0 ] && [ $$jax1 -eq 0 ] && [ $$jax2 -eq 0 ]
 
 results: install
 	$(VENV)/bin/python -m cifar_helpers results
