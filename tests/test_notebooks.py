@@ -7,7 +7,7 @@ import re
 import pytest
 from IPython.core.inputtransformer2 import TransformerManager
 
-from cifar_helpers import references
+from cifar_helpers import noise, references
 from cifar_helpers.records import load_results, results_dir
 
 from notebook_files import NOTEBOOKS, ROOT, cells, committed_budget
@@ -21,16 +21,19 @@ BACKEND_SPECIFIC = re.compile(r"\.numpy\(\)|\btf\.|import tensorflow|GradientTap
 
 def recorded_numbers(budget):
     """Every percentage a recorded run of this budget can be quoted as (2 decimals; a run with seeds, the mean of each
-    of its test scores too), and every gap between two tests."""
+    of its test scores too), and every gap between two tests. A run tested after every epoch is also quoted by the
+    readout its verdicts read (noise.readout: the mean of its last 5 epochs' test accuracy)."""
     numbers, tests, seeds = set(), [], {}
     for record in load_results(budget):
-        scores = [value for key, value in record.items() if key.startswith("test_accuracy")]  # + TTA scores (10)
+        readings = {key: value for key, value in record.items() if key.startswith("test_accuracy")}  # + TTA (10)
+        if record.get("test_each_epoch"):
+            readings["readout"] = noise.readout(record)
+        scores = list(readings.values())
         tests += [100 * score for score in scores]
         values = scores + [v for key in ("accuracy", "val_accuracy") for v in record["history"].get(key, [])]
         numbers |= {round(100 * v, 2) for v in values}
-        for key, value in record.items():  # each test score (with TTA too) of a run with seeds: their mean
-            if key.startswith("test_accuracy"):
-                seeds.setdefault((record["notebook"], record["run"].split("_seed")[0], key), []).append(value)
+        for key, value in readings.items():  # each test score (with TTA too) of a run with seeds: their mean
+            seeds.setdefault((record["notebook"], record["run"].split("_seed")[0], key), []).append(value)
     means = [100 * sum(group) / len(group) for group in seeds.values() if len(group) > 1]
     numbers |= {round(mean, 2) for mean in means}
     tests += means
@@ -59,6 +62,16 @@ def test_prose_numbers_are_recorded_or_cited(path, project_results):
     assert not stray, f"{path.name} quotes {stray}% but no recorded {budget} run or cited source has them"
     stray_gaps = [g for g in POINTS.findall(prose) if round(abs(float(g.replace("−", "-"))), 2) not in gaps]
     assert not stray_gaps, f"{path.name} quotes gains of {stray_gaps} points that no two recorded runs differ by"
+
+
+def test_a_run_tested_after_every_epoch_may_be_quoted_by_its_readout(monkeypatch):
+    tested = [0.50, 0.70, 0.78, 0.79, 0.80, 0.81, 0.80]
+    record = {"notebook": "03_x", "run": "a", "test_accuracy": 0.80, "test_each_epoch": True,
+              "history": {"test_accuracy": tested}}  # fmt: skip
+    monkeypatch.setitem(recorded_numbers.__globals__, "load_results", lambda budget: [record])
+    numbers, gaps = recorded_numbers("overnight")
+    assert 79.6 in numbers and 0.4 in gaps  # the last 5 epochs' mean, and its gap to the final test
+    assert 78.0 not in numbers, "an epoch's test accuracy alone is not a readout"
 
 
 def test_prose_checker_catches_a_made_up_number():
