@@ -12,10 +12,6 @@ Every trick is one of the collection's lessons pushed further, and each can be l
 - translate: shifts of up to 2 pixels, the border reflected (02's crops)
 - lookahead: the weights pulled back to their moving average every 5 steps, harder as training ends
 - tta: test-time augmentation, the prediction averaged over mirrored and shifted copies (tta.py)
-
-airbench94_muon (Keller Jordan, 2024) keeps the network and the data tricks but trains the conv filters with Muon
-(SpeedrunMuon), the rest with plain Nesterov SGD on straight-line decays, in 8 epochs of 2000 images per batch and
-without lookahead: `hyp=AIRBENCH94_MUON` selects it wherever `hyp=` is taken.
 """
 
 import inspect
@@ -64,32 +60,6 @@ AIRBENCH94 = {
     "whitening_images": 5000,
 }
 
-# airbench94_muon's hyperparameters (airbench94_muon.py), in its own units: torch SGD rates for a loss summed over
-# the batch, weight decay per example (2e-6 * batch_size, divided by each group's rate), Muon's rate the size of its
-# (normalised) step. All rates fall in a straight line to 0 over the run, the whitening bias's over its first epochs.
-AIRBENCH94_MUON = {
-    "recipe": "airbench94_muon",
-    "widths": (64, 256, 256),
-    "epochs": 8,
-    "batch_size": 2000,
-    "muon_lr": 0.24,
-    "muon_momentum": 0.6,
-    "newton_schulz_steps": 3,
-    "head_lr": 0.67,
-    "bias_lr": 0.053,
-    "momentum": 0.85,
-    "weight_decay": 2e-6,
-    "whiten_bias_epochs": 3,
-    "label_smoothing": 0.2,
-    "batchnorm_momentum": 0.6,
-    "head_std": 1.0,
-    "translate": 2,
-    "whitening_images": 5000,
-}
-
-# The tricks the Muon recipe can leave out: it has no triangle or lookahead, and its rates assume the batch-norm trick.
-MUON_TRICKS = tuple(trick for trick in TRICKS if trick not in ("triangle", "lookahead", "batchnorm"))
-
 
 def keras_rate_and_decay(lr: float, weight_decay: float, momentum: float, batch_size: int):
     """airbench's decoupled (lr, weight decay) as Keras SGD's rate and an L2 factor added to the gradient.
@@ -102,22 +72,6 @@ def keras_rate_and_decay(lr: float, weight_decay: float, momentum: float, batch_
     """
     kilostep = 1024 * (1 + 1 / (1 - momentum))
     return lr * batch_size / kilostep, weight_decay / lr
-
-
-def keras_rate_and_decay_of_summed_loss(lr: float, weight_decay: float, batch_size: int):
-    """torch SGD's (lr, weight_decay) on a loss summed over the batch as Keras SGD's rate and L2 factor on its average.
-
-    The averaged gradient is batch_size times smaller, so the rate is batch_size times larger; torch's weight_decay
-    (weight_decay * w added to the summed gradient) becomes weight_decay / batch_size on the averaged one.
-
-    Introduced in notebook 10.
-    """
-    return lr * batch_size, weight_decay / batch_size
-
-
-def linear_decay(rate: float, steps: int):
-    """`rate` falling in a straight line to 0 at step `steps`, and 0 after (airbench94_muon's schedules)."""
-    return keras.optimizers.schedules.PolynomialDecay(rate, max(1, int(steps)), end_learning_rate=0.0)
 
 
 def torch_default_init(seed=None):
@@ -283,154 +237,13 @@ class SpeedrunSGD(keras.optimizers.SGD):
         }
 
 
-# Muon's quintic Newton-Schulz coefficients (a, b, c), as airbench94_muon (and Keras' Muon, muon.py:102-104) has them.
-NEWTON_SCHULZ = (3.4445, -4.7750, 2.0315)
-
-
-def frobenius_norm(x):
-    """The square root of the sum of `x`'s squared entries, in float32."""
-    return ops.sqrt(ops.sum(ops.square(ops.cast(x, "float32"))))
-
-
-def newton_schulz(matrix, steps: int = 3, eps: float = 1e-7):
-    """airbench94_muon's zeropower_via_newtonschulz5 in bfloat16: `matrix` pushed towards the nearest orthogonal one."""
-    a, b, c = NEWTON_SCHULZ
-    x = ops.cast(matrix, "bfloat16")
-    x = x / (ops.cast(frobenius_norm(x), "bfloat16") + eps)  # every singular value at most 1
-    tall = matrix.shape[0] > matrix.shape[1]
-    x = ops.transpose(x) if tall else x
-    for _ in range(steps):
-        gram = ops.matmul(x, ops.transpose(x))
-        x = a * x + ops.matmul(b * gram + ops.matmul(c * gram, gram), x)
-    return ops.transpose(x) if tall else x
-
-
-def filter_rows(kernel):
-    """A Keras kernel (..., out) as torch's g.reshape(len(g), -1) of its (out, ...) kernel: one row per filter.
-
-    The columns come in Keras' order (h, w, in), not torch's (in, h, w): Newton-Schulz does not mind the order."""
-    return ops.reshape(ops.moveaxis(kernel, -1, 0), (kernel.shape[-1], -1))
-
-
-def filter_kernel(rows, shape):
-    """filter_rows undone: one row per filter back into a Keras kernel of `shape`."""
-    return ops.moveaxis(ops.reshape(rows, (shape[-1], *shape[:-1])), 0, -1)
-
-
-class SpeedrunMuon(SpeedrunSGD):
-    """airbench94_muon's two optimizers as one: Muon for the variables in `muon_paths` (the conv filters) at
-    `muon_rate`, SpeedrunSGD for the rest. Muon's step is airbench94_muon.py's Muon.step: buffer b = muon_momentum * b
-    + g and Nesterov's g + muon_momentum * b; the filter tensor rescaled to norm sqrt(its filters); that gradient, one
-    row per filter, through bf16 Newton-Schulz (newton_schulz_steps); the tensor minus muon_rate times the result.
-    Variables in `early_paths` (the whitening bias) take `early_rate` for the SGD rate and stay put once it is 0.
-
-    Why not keras.optimizers.Muon? As read in Keras 3.15 (keras/src/optimizers/muon.py), it differs from this step:
-    - muon.py:144-145: every variable that is not 2-D takes the AdamW step, and that is not configurable: the 4-D
-      conv kernels, the only variables the reference gives to Muon, would never get Muon's step.
-    - muon.py:190-194 and 208-236: the other variables get AdamW (at the rate times adam_lr_ratio), not Nesterov SGD
-      with the weight decay in the gradient; one learning rate serves both.
-    - muon.py:270-291: Newton-Schulz runs in the gradient's dtype (float32), not bfloat16; given more than 2
-      dimensions it would orthogonalise each (in, out) slice of a kernel tap, not the (out, in * h * w) matrix.
-    - muon.py:106-107: momentum 0.95 and 5 Newton-Schulz steps by default (the reference: 0.6 and 3); the
-      coefficients (102-104), the transpose of a tall matrix (278-279), the scaling to norm 1 (282) and the
-      Nesterov form (199-203) are the reference's.
-    - muon.py:206 and 246-258: the step is scaled by sqrt(max(rows, cols)) * rms_rate (0.2 by default;
-      rms_rate=None turns it off); the reference takes lr times the Newton-Schulz output as it is.
-    - muon.py:293-305: decoupled weight decay, variable -= variable * weight_decay * lr, on by default (0.004 for
-      both kinds, lines 88 and 90); the reference has no weight decay on the filters.
-    - nowhere does it rescale the weights, as the reference does before each step (p *= sqrt(len(p)) / ||p||).
-
-    Introduced in notebook 10."""
-
-    def __init__(
-        self,
-        learning_rate,
-        *,
-        muon_paths=(),
-        muon_rate=0.0,
-        muon_momentum: float = 0.6,
-        newton_schulz_steps: int = 3,
-        early_paths=(),
-        early_rate=0.0,
-        **kwargs,
-    ):
-        super().__init__(learning_rate, **kwargs)
-        self.muon_paths, self.early_paths = frozenset(muon_paths), frozenset(early_paths)
-        self.muon_rate, self.early_rate = muon_rate, early_rate
-        self.muon_momentum, self.newton_schulz_steps = muon_momentum, newton_schulz_steps
-        self.muon_indices = self.early_indices = frozenset()
-
-    def build(self, variables):
-        super().build(variables)
-        self.muon_indices = frozenset(self._get_variable_index(v) for v in variables if v.path in self.muon_paths)
-        self.early_indices = frozenset(self._get_variable_index(v) for v in variables if v.path in self.early_paths)
-
-    def rate_at(self, rate):
-        """`rate` (a number, or a schedule of the step) at this step."""
-        return rate(self.iterations) if callable(rate) else rate
-
-    def update_step(self, gradient, variable, learning_rate):
-        index = self._get_variable_index(variable)
-        if index in self.muon_indices:
-            self.muon_step(ops.cast(gradient, variable.dtype), variable, self.momentums[index])
-        elif index in self.early_indices:
-            self.early_step(gradient, variable)
-        else:
-            super().update_step(gradient, variable, learning_rate)
-
-    def muon_step(self, gradient, variable, buffer):
-        """airbench94_muon's Muon.step for one filter tensor, its momentum buffer in `buffer`."""
-        momentum = ops.add(ops.multiply(buffer, self.muon_momentum), gradient)
-        self.assign(buffer, momentum)
-        nesterov = ops.add(gradient, ops.multiply(momentum, self.muon_momentum))
-        shape = tuple(variable.shape)
-        rescaled = ops.multiply(variable, math.sqrt(shape[-1]) / frobenius_norm(variable))
-        update = filter_kernel(newton_schulz(filter_rows(nesterov), self.newton_schulz_steps), shape)
-        rate = ops.cast(self.rate_at(self.muon_rate), variable.dtype)
-        self.assign(variable, ops.subtract(rescaled, ops.multiply(rate, ops.cast(update, variable.dtype))))
-
-    def early_step(self, gradient, variable):
-        """SpeedrunSGD's step at early_rate, undone once that rate is 0 (the reference stops its gradient then)."""
-        rate = self.rate_at(self.early_rate)
-        before = ops.copy(variable)
-        super().update_step(gradient, variable, rate)
-        self.assign(variable, ops.where(ops.greater(rate, 0), variable, before))
-
-    def get_config(self):
-        serialize = keras.saving.serialize_keras_object
-        return {
-            **super().get_config(),
-            "muon_paths": sorted(self.muon_paths),
-            "muon_rate": serialize(self.muon_rate),
-            "muon_momentum": self.muon_momentum,
-            "newton_schulz_steps": self.newton_schulz_steps,
-            "early_paths": sorted(self.early_paths),
-            "early_rate": serialize(self.early_rate),
-        }
-
-
-def check_tricks(without, tricks=TRICKS) -> tuple:
-    """The tricks to leave out, checked against `tricks` (a recipe's: TRICKS, MUON_TRICKS)."""
+def check_tricks(without) -> tuple:
+    """The tricks to leave out, checked against TRICKS."""
     without = tuple(without)
-    unknown = [name for name in without if name not in tricks]
+    unknown = [name for name in without if name not in TRICKS]
     if unknown:
-        raise ValueError(f"unknown trick(s) {unknown}; choose from {', '.join(tricks)}")
+        raise ValueError(f"unknown trick(s) {unknown}; choose from {', '.join(TRICKS)}")
     return without
-
-
-def recipe_name(hyp) -> str:
-    """The recipe `hyp` belongs to: "airbench94" (AIRBENCH94, which names none) or its "recipe"."""
-    return hyp.get("recipe", "airbench94")
-
-
-def is_muon(hyp) -> bool:
-    """Whether `hyp` is airbench94_muon's recipe (AIRBENCH94_MUON) rather than airbench94's."""
-    return recipe_name(hyp) == "airbench94_muon"
-
-
-def recipe_tricks(hyp) -> tuple:
-    """The tricks `hyp`'s recipe can leave out."""
-    return MUON_TRICKS if is_muon(hyp) else TRICKS
 
 
 def conv_group(x, filters: int, dirac: bool, batchnorm_trick: bool, momentum: float):
@@ -468,19 +281,6 @@ def whitening_sample(train_images, count: int = AIRBENCH94["whitening_images"]) 
     return (np.asarray(train_images[:count], "float64") - mean) / scale
 
 
-def head_initializer(hyp):
-    """The linear layer's init: PyTorch's default, or (with hyp["head_std"], as airbench94_muon) uniform of that std."""
-    if "head_std" not in hyp:
-        return torch_default_init()
-    limit = hyp["head_std"] * math.sqrt(3)
-    return keras.initializers.RandomUniform(-limit, limit)
-
-
-def logit_scale(hyp, widths) -> float:
-    """hyp["logit_scale"], or 1 / the last width where hyp has none (airbench94_muon: head(x) / x.size(-1))."""
-    return hyp["logit_scale"] if "logit_scale" in hyp else 1 / widths[-1]
-
-
 def speedrun_net(train_images, widths=AIRBENCH94["widths"], without=(), hyp=AIRBENCH94, name="speedrun"):
     """The network: per-channel normalisation, the two augmentations, a 2x2 whitening conv (24 filters) and GELU,
     three conv groups of `widths`, global max-pooling, a linear layer and logits scaled by 1/9.
@@ -496,18 +296,13 @@ def speedrun_net(train_images, widths=AIRBENCH94["widths"], without=(), hyp=AIRB
     x = layers.Activation("gelu")(whiten(x))
     for filters in widths:
         x = conv_group(x, filters, "dirac" not in without, "batchnorm" not in without, hyp["batchnorm_momentum"])
-    x = layers.Dense(10, use_bias=False, kernel_initializer=head_initializer(hyp))(layers.GlobalMaxPooling2D()(x))
-    outputs = layers.Rescaling(logit_scale(hyp, widths), dtype="float32", name="logits")(x)
+    x = layers.Dense(10, use_bias=False, kernel_initializer=torch_default_init())(layers.GlobalMaxPooling2D()(x))
+    outputs = layers.Rescaling(hyp["logit_scale"], dtype="float32", name="logits")(x)
     model = keras.Model(inputs, outputs, name=name)
     if "whitening" not in without:
         whiten.kernel.assign(whitening_kernel(whitening_sample(train_images, hyp["whitening_images"])))
         whiten.kernel.trainable = False  # frozen; its bias still trains
     return model
-
-
-def batchnorm_bias_paths(model) -> list:
-    """The paths of `model`'s batch-norm biases (beta)."""
-    return [layer.beta.path for layer in flat_layers(model) if isinstance(layer, layers.BatchNormalization)]
 
 
 def speedrun_optimizer(model, total_steps: int, batch_size: int, without=(), hyp=AIRBENCH94):
@@ -517,7 +312,11 @@ def speedrun_optimizer(model, total_steps: int, batch_size: int, without=(), hyp
     rate, l2 = keras_rate_and_decay(hyp["lr"], hyp["weight_decay"], hyp["momentum"], batch_size)
     schedule = Triangle(rate, total_steps)
     learning_rate = schedule if "triangle" not in without else rate * schedule.mean_factor()
-    fast = [] if "batchnorm" in without else batchnorm_bias_paths(model)
+    fast = (
+        []
+        if "batchnorm" in without
+        else [layer.beta.path for layer in flat_layers(model) if isinstance(layer, layers.BatchNormalization)]
+    )
     return SpeedrunSGD(
         learning_rate,
         momentum=hyp["momentum"],
@@ -530,48 +329,16 @@ def speedrun_optimizer(model, total_steps: int, batch_size: int, without=(), hyp
     )
 
 
-def muon_optimizer(model, total_steps: int, batch_size: int, without=(), hyp=AIRBENCH94_MUON, whiten_bias_steps=1):
-    """SpeedrunMuon with airbench94_muon's settings: Muon on the trainable conv filters, SGD at the head's rate on the
-    rest, the biases at bias_lr / head_lr of it (the same decay), the whitening bias's rate falling to 0 sooner."""
-    check_tricks(without, MUON_TRICKS)
-    head_weight_decay = hyp["weight_decay"] * batch_size / hyp["head_lr"]  # torch's: 2e-6 * batch_size / lr
-    rate, l2 = keras_rate_and_decay_of_summed_loss(hyp["head_lr"], head_weight_decay, batch_size)
-    whiten_bias = [model.get_layer("whiten").bias.path]
-    return SpeedrunMuon(
-        linear_decay(rate, total_steps),
-        momentum=hyp["momentum"],
-        l2=l2,
-        fast_paths=batchnorm_bias_paths(model) + whiten_bias,
-        fast_scale=hyp["bias_lr"] / hyp["head_lr"],
-        total_steps=total_steps,
-        muon_paths=[variable.path for variable in model.trainable_variables if len(variable.shape) == 4],
-        muon_rate=linear_decay(hyp["muon_lr"], total_steps),
-        muon_momentum=hyp["muon_momentum"],
-        newton_schulz_steps=hyp["newton_schulz_steps"],
-        early_paths=whiten_bias,
-        early_rate=linear_decay(rate, whiten_bias_steps),
-    )
-
-
-def recipe_optimizer(model, epochs: int, steps_in_epoch: int, batch_size: int, without=(), hyp=AIRBENCH94):
-    """`hyp`'s optimizer for `epochs` of `steps_in_epoch` steps: speedrun_optimizer, or muon_optimizer for Muon's."""
-    total_steps = epochs * steps_in_epoch
-    if not is_muon(hyp):
-        return speedrun_optimizer(model, total_steps, batch_size, without, hyp)
-    return muon_optimizer(model, total_steps, batch_size, without, hyp, hyp["whiten_bias_epochs"] * steps_in_epoch)
-
-
 def speedrun_model(train_images, epochs: int, batch_size: int, widths=AIRBENCH94["widths"], without=(), hyp=AIRBENCH94):
     """The compiled speedrun model for `epochs` over `train_images` at `batch_size`, tricks in `without` left out.
 
     Introduced in notebook 10.
     """
-    without = check_tricks(without, recipe_tricks(hyp))
     model = speedrun_net(train_images, widths, without, hyp)
-    steps_in_epoch = math.ceil(len(train_images) / batch_size)
+    total_steps = epochs * math.ceil(len(train_images) / batch_size)
     smoothing = 0.0 if "label_smoothing" in without else hyp["label_smoothing"]
     model.compile(
-        optimizer=recipe_optimizer(model, epochs, steps_in_epoch, batch_size, without, hyp),
+        optimizer=speedrun_optimizer(model, total_steps, batch_size, without, hyp),
         loss=keras.losses.CategoricalCrossentropy(from_logits=True, label_smoothing=smoothing),
         metrics=[keras.metrics.CategoricalAccuracy(name="accuracy")],
     )
@@ -588,8 +355,8 @@ def speedrun_training(split, *, epochs: int, batch_size: int, widths, without=()
     alternating flip's callback and the TTA test scores (tta.tta_scores).
 
     Introduced in notebook 10."""
-    without = check_tricks(without, recipe_tricks(hyp))
-    config = {"recipe": recipe_name(hyp), "widths": list(widths), "without": sorted(without), "hyp": dict(hyp)}
+    without = check_tricks(without)
+    config = {"recipe": "airbench94", "widths": list(widths), "without": sorted(without), "hyp": dict(hyp)}
 
     def build():
         return speedrun_model(split.x_train, epochs, batch_size, widths, without, hyp)
