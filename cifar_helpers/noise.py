@@ -71,8 +71,7 @@ def gain_by_epoch(after, before) -> np.ndarray:
 
     Introduced in notebook 03.
     """
-    sides = [[readout_by_epoch(r) for r in (side if isinstance(side, (list, tuple)) else [side])]
-             for side in (after, before)]  # fmt: skip
+    sides = [[readout_by_epoch(r) for r in runs_of(side)] for side in (after, before)]
     epochs = min(len(curve) for side in sides for curve in side)
     means = [np.mean([curve[:epochs] for curve in side], axis=0) for side in sides]
     return 100 * (means[0] - means[1])
@@ -116,8 +115,12 @@ def band(yardstick: Spread, accuracy: float) -> float:
 def accuracies(side) -> tuple:
     """The test accuracies one side of a comparison stands on: a fraction, a record (its readout), or a list (seeds)
     of either."""
-    items = side if isinstance(side, (list, tuple)) else [side]
-    return tuple(readout(item) if isinstance(item, dict) else float(item) for item in items)
+    return tuple(readout(item) if isinstance(item, dict) else float(item) for item in runs_of(side))
+
+
+def runs_of(side) -> list:
+    """One side of a comparison as a list: its seeds, or the one run."""
+    return list(side) if isinstance(side, (list, tuple)) else [side]
 
 
 @dataclass(frozen=True)
