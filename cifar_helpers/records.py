@@ -85,6 +85,22 @@ def load_results(budget=None) -> list:
     return sorted(records, key=lambda r: (r["budget"], r["notebook"], r["finished"]))
 
 
+def kept_predictions(record: dict):
+    """(classes, confidences) a run predicted for the test images, as its record kept them (keep_predictions=True).
+
+    Introduced in notebook 01.
+    """
+    import numpy as np
+
+    if "predictions" not in record:
+        raise MissingResultError(
+            f"The record of {record['notebook']} {record['run']} keeps no test predictions: train it with "
+            "keep_predictions=True (ch.train_and_record), which retrains it once."
+        )
+    kept = record["predictions"]
+    return np.array([int(c) for c in kept["class"]]), np.array(kept["confidence"])
+
+
 def notebook_records(budget: str, notebook: str) -> dict:
     """{run: record} for every recorded run of one notebook under one budget (a verdict cell's only input).
 

@@ -102,3 +102,15 @@ def fit_and_evaluate(
         callbacks=[*tests, *callbacks, EpochLines(epochs)],
     )
     return history.history, model.evaluate(test, verbose=0, return_dict=True)
+
+
+def predict_test_images(model, split, batch_size: int = 512) -> dict:
+    """What `model` says of each test image, as a record keeps it: the class (a digit each) and its probability."""
+    if len(split.class_names) > 10:
+        classes = len(split.class_names)
+        raise ValueError(f"test predictions are kept as one digit per image; {classes} classes need more than one")
+    probabilities = model.predict(split.x_test.astype("float32"), batch_size=batch_size, verbose=0)
+    return {
+        "class": "".join(str(c) for c in probabilities.argmax(axis=1)),
+        "confidence": [round(float(p), 4) for p in probabilities.max(axis=1)],
+    }

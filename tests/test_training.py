@@ -308,3 +308,20 @@ def test_a_record_tested_once_does_not_stand_in_for_a_run_tested_every_epoch(spl
     record, _ = train(split, test_each_epoch=True)
     assert "test_each_epoch null -> true" in capsys.readouterr().out
     assert "test_accuracy" in record["history"]
+
+
+def test_kept_predictions_are_the_models_own_and_a_record_without_them_trains_once(split, capsys):
+    first, _ = train(split)
+    with pytest.raises(records.MissingResultError, match="keep_predictions=True"):
+        records.kept_predictions(first)
+    capsys.readouterr()
+    kept, model = train(split, keep_predictions=True)  # the record lacks them: trained once more, now keeping them
+    assert "lacks the test predictions asked for" in capsys.readouterr().out
+    classes, confidence = records.kept_predictions(kept)
+    probabilities = model.predict(split.x_test.astype("float32"), verbose=0)
+    np.testing.assert_array_equal(classes, probabilities.argmax(axis=1))
+    np.testing.assert_allclose(confidence, probabilities.max(axis=1), atol=5e-5)
+    for path in run_dir("smoke", "99_test", "tiny").iterdir():  # no weights: the record alone answers
+        path.unlink()
+    again, model = train(split, keep_predictions=True)
+    assert model is None and again == kept and "reused recorded run tiny" in capsys.readouterr().out

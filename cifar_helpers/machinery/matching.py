@@ -118,9 +118,9 @@ def has_scores(record: dict, scores) -> bool:
     return any(key.startswith("test_") and key not in STANDARD_SCORES for key in record)
 
 
-def recorded_run(path: Path, wanted: dict, placement=None, scores=None):
-    """The record at `path` when it can stand in for training `wanted` (and holds the `scores` asked), else None
-    (saying why).
+def recorded_run(path: Path, wanted: dict, placement=None, scores=None, keep_predictions: bool = False):
+    """The record at `path` when it can stand in for training `wanted` (and holds the `scores` and test predictions
+    asked), else None (saying why).
 
     A record made before fingerprints existed gets this build's fingerprint, written back when this process
     writes records there (the notebook re-executed with unchanged code).
@@ -139,15 +139,18 @@ def recorded_run(path: Path, wanted: dict, placement=None, scores=None):
     if not has_scores(record, scores):
         print(f"training {record['run']} anew: its record lacks the scores of {scores_name(scores)}")
         return None
+    if keep_predictions and "predictions" not in record:
+        print(f"training {record['run']} anew: its record lacks the test predictions asked for (keep_predictions)")
+        return None
     if "fingerprint" not in record and getattr(placement, "writes_files", True) and path.is_relative_to(results_dir()):
         record = {**record, "fingerprint": wanted["fingerprint"]}
         write_json_atomically(path, record)
     return record
 
 
-def reused_run(path: Path, wanted: dict, model, placement, scores, needs_model: bool):
+def reused_run(path: Path, wanted: dict, model, placement, scores, needs_model: bool, keep_predictions: bool = False):
     """(record, model or None) from a matching record at `path`; None when the run must be trained."""
-    recorded = recorded_run(path, wanted, placement, scores)
+    recorded = recorded_run(path, wanted, placement, scores, keep_predictions)
     if recorded is None:
         return None
     folder = run_dir(wanted["budget"], recorded["notebook"], recorded["run"])

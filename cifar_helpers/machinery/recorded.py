@@ -12,7 +12,7 @@ import keras
 
 from ..checks import warn_if_unscaled
 from ..records import found_result_path, result_path, write_json_atomically
-from ..training import fit_and_evaluate, test_batches, wants_one_hot
+from ..training import fit_and_evaluate, predict_test_images, test_batches, wants_one_hot
 from ..backend import backend_versions
 from .fingerprint import fingerprint
 from .matching import reused_run, scores_name
@@ -40,6 +40,7 @@ def train_and_record(
     needs_model: bool = False,
     scores=None,
     test_each_epoch: bool = False,
+    keep_predictions: bool = False,
 ):
     """Build (seeded, inside the strategy), fit, test and record one run; return (record, model).
 
@@ -49,12 +50,16 @@ def train_and_record(
     resumes from its last finished epoch. config: the settings that define the run (recorded).
     scores: a function (model, split) -> {name: value} of extra test scores to record (e.g. tta.tta_scores).
     test_each_epoch: also test after every epoch (history's test_accuracy, test_loss): a constant-rate run then
-    holds each shorter run's test score too. Introduced in notebook 01.
+    holds each shorter run's test score too. keep_predictions: also record each test image's predicted class and
+    its probability (records.kept_predictions reads them), so a figure of them needs no trained model.
+    Introduced in notebook 01.
     """
     model = built_in_scope(build_model, strategy, seed)
     shape = dict(epochs=epochs, batch_size=batch_size, seed=seed, test_each_epoch=test_each_epoch)
     wanted = run_settings(model, split, budget=budget, config=config, **shape)
-    reused = reused_run(found_result_path(budget, notebook, run), wanted, model, strategy, scores, needs_model)
+    reused = reused_run(
+        found_result_path(budget, notebook, run), wanted, model, strategy, scores, needs_model, keep_predictions
+    )
     if reused is not None:
         return reused
     if current_settings().reuse_only:
@@ -65,7 +70,7 @@ def train_and_record(
     progress = progress_callbacks(f"{notebook} {run}", epochs)
     fitted, model = fit_and_test(
         model, split, run_dir(budget, notebook, run), wanted, **shape,
-        callbacks=[*callbacks, *progress], scores=scores, placement=strategy,
+        callbacks=[*callbacks, *progress], scores=scores, placement=strategy, keep_predictions=keep_predictions,
     )  # fmt: skip
     record = {"notebook": notebook, "run": run, "label": label or run, **fitted, "device": placement_line(strategy)}
     record["finished"] = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
@@ -121,6 +126,7 @@ def fit_and_test(
     scores=None,
     placement=None,
     test_each_epoch=False,
+    keep_predictions=False,
 ):
     """training.fit_and_evaluate with a per-epoch backup (resuming one left by an interrupted sitting) and the
     final weights kept; returns (the run's record fields, model).
@@ -165,6 +171,8 @@ def fit_and_test(
         extra = {name: float(value) for name, value in (scores(model, split) if scores else {}).items()}
         if scores:
             extra["scores"] = scores_name(scores)
+        if keep_predictions:
+            extra["predictions"] = predict_test_images(model, split)
         (folder / "epochs.json").unlink()
     wall = log.seconds()
     record = {
