@@ -65,6 +65,29 @@ def readout_by_epoch(record: dict) -> np.ndarray:
     return np.convolve(np.asarray(tested, dtype=float), window, mode="valid")
 
 
+def readout_at(record: dict, epochs: int) -> float:
+    """The readout a run of `epochs` epochs would have had: its readout_by_epoch there (a constant-rate run tested
+    after every epoch holds each shorter run), to compare it with runs trained for `epochs`.
+
+    Introduced in notebook 02.
+    """
+    trained = len(record.get("history", {}).get("test_accuracy") or [])
+    if not READOUT_EPOCHS <= epochs <= trained:
+        held = f"from epoch {READOUT_EPOCHS} to {max(trained, READOUT_EPOCHS)}"
+        raise ValueError(f"{record.get('run')}: a readout at epoch {epochs} needs it tested after every epoch, {held}; "
+                         "pick an epoch in that range")  # fmt: skip
+    return float(readout_by_epoch(record)[epochs - READOUT_EPOCHS])
+
+
+def read_at(side, epochs: int) -> list:
+    """One side of a comparison (a record or seeds) as runs of `epochs` epochs: a run trained that long as it is,
+    a longer one by its readout at that epoch (readout_at), so runs trained for `epochs` are compared alike.
+
+    Introduced in notebook 02.
+    """
+    return [run if run["epochs"] == epochs else readout_at(run, epochs) for run in runs_of(side)]
+
+
 def gain_by_epoch(after, before) -> np.ndarray:
     """Points of test accuracy `after` gains over `before` at every epoch (each side a record or a list of seeds,
     their mean), read as readout_by_epoch; index 0 is epoch READOUT_EPOCHS.
@@ -77,8 +100,9 @@ def gain_by_epoch(after, before) -> np.ndarray:
     return 100 * (means[0] - means[1])
 
 
-def seed_spread(records) -> Spread:
-    """The spread of one run's test accuracy over its seeds (records of the same settings, seeds differing).
+def seed_spread(records, epochs=None) -> Spread:
+    """The spread of one run's test accuracy over its seeds (records of the same settings, seeds differing);
+    with `epochs`, each read as a run of that length (read_at).
 
     Introduced in notebook 02.
     """
@@ -89,7 +113,9 @@ def seed_spread(records) -> Spread:
     settings = {(r["notebook"], r["budget"], r["epochs"], r["train_size"], r["params"]) for r in records}
     if len(settings) > 1:
         raise ValueError(f"these records are not one run with different seeds: {sorted(settings)}")
-    return Spread(records[0]["label"], tuple(readout(r) for r in records))
+    if epochs is None or records[0]["epochs"] == epochs:
+        return Spread(records[0]["label"], tuple(readout(r) for r in records))
+    return Spread(f"{records[0]['label']} at epoch {epochs}", accuracies(read_at(records, epochs)))
 
 
 TEST_IMAGES = 10_000
@@ -176,13 +202,14 @@ def compare(a, b, *yardsticks: Spread) -> Comparison:
     return Comparison(accuracies(a), accuracies(b), widest(*yardsticks))
 
 
-def recorded_spread(budget: str, notebook: str, run: str, seeds=(1, 2)) -> Spread:
+def recorded_spread(budget: str, notebook: str, run: str, seeds=(1, 2), epochs=None) -> Spread:
     """The spread of a recorded run and its recorded seed runs (<run>_seed<N>, see training.train_more_seeds).
 
     Introduced in notebook 03.
     """
     return seed_spread(
-        [load_result(budget, notebook, run)] + [load_result(budget, notebook, f"{run}_seed{seed}") for seed in seeds]
+        [load_result(budget, notebook, run)] + [load_result(budget, notebook, f"{run}_seed{seed}") for seed in seeds],
+        epochs,
     )
 
 
@@ -210,9 +237,9 @@ def widest(*spreads: Spread) -> Spread:
 STEP_SEED_RUNS = (("02_data_augmentation", "crop+flip+whiten"), ("03_model_improvements", "LRN"))
 
 
-def steps_yardstick(budget: str) -> Spread:
+def steps_yardstick(budget: str, epochs=None) -> Spread:
     """The article CNN's one yardstick at `budget` (notebooks 02, 03, 04 and 09):
-    the widest of its recorded seed spreads.
+    the widest of its recorded seed spreads (with `epochs`: read as runs of that length, for shorter runs).
 
     02 runs before 03 has seeds, so a first run of 02 is judged by its own seeds alone; the name says which.
 
@@ -221,7 +248,7 @@ def steps_yardstick(budget: str) -> Spread:
     spreads = []
     for notebook, run in STEP_SEED_RUNS:
         try:
-            spreads.append(recorded_spread(budget, notebook, run))
+            spreads.append(recorded_spread(budget, notebook, run, epochs=epochs))
         except MissingResultError:
             continue
     if not spreads:

@@ -133,3 +133,23 @@ def test_a_readout_by_epoch_needs_every_epoch_tested():
         noise.readout_by_epoch(record(0, 0.6))
     with pytest.raises(ValueError, match="at least 5 epochs"):
         noise.readout_by_epoch(every_epoch_tested(0, [0.5, 0.6]))
+
+
+def test_a_readout_at_an_epoch_is_that_shorter_runs_readout_and_refuses_epochs_it_does_not_hold():
+    curve = [0.50, 0.60, 0.62, 0.64, 0.66, 0.70, 0.72]
+    tested = every_epoch_tested(0, curve)
+    assert noise.readout_at(tested, 6) == pytest.approx(noise.readout(every_epoch_tested(0, curve[:6])))
+    assert noise.readout_at(tested, len(curve)) == pytest.approx(noise.readout(tested))
+    for outside in (noise.READOUT_EPOCHS - 1, len(curve) + 1):
+        with pytest.raises(ValueError, match=f"a readout at epoch {outside} needs"):
+            noise.readout_at(tested, outside)
+
+
+def test_runs_trained_longer_are_read_at_the_length_of_the_runs_they_are_compared_with():
+    curves = ([0.50, 0.60, 0.62, 0.64, 0.66, 0.70, 0.72], [0.50, 0.60, 0.64, 0.64, 0.70, 0.70, 0.74])
+    seeds = [{**every_epoch_tested(seed, curve), "epochs": len(curve)} for seed, curve in enumerate(curves)]
+    short = record(5, 0.61, epochs=6)
+    assert noise.read_at([seeds[0], short], 6) == [pytest.approx(noise.readout_at(seeds[0], 6)), short]
+    at_six = noise.seed_spread(seeds, epochs=6)
+    assert at_six.label == "base at epoch 6" and at_six.width == pytest.approx(0.656 - 0.644)  # epochs 2-6' means
+    assert noise.seed_spread(seeds, epochs=7).width == pytest.approx(noise.seed_spread(seeds).width)
