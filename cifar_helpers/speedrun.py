@@ -12,6 +12,10 @@ Every trick is one of the collection's lessons pushed further, and each can be l
 - translate: shifts of up to 2 pixels, the border reflected (02's crops)
 - lookahead: the weights pulled back to their moving average every 5 steps, harder as training ends
 - tta: test-time augmentation, the prediction averaged over mirrored and shifted copies (tta.py)
+
+AIRBENCH94_MUON is the record holder's newer recipe (airbench94_muon.py): the same network and augmentations,
+but Muon on the convolution filters and Nesterov SGD on the rest (muon.py), 8 epochs of 2000 images, a
+straight-line decay and no lookahead. Pass it as `hyp=` to speedrun_model or speedrun_training.
 """
 
 import inspect
@@ -25,6 +29,7 @@ from keras import layers, ops
 from .augment import PadAndRandomCrop
 from .checks import flat_layers
 from .fused_norm import BatchNormalization
+from .muon import LinearToZero, SpeedrunMuon
 from .schedules import Triangle
 from .tta import tta_scores
 from .whitening import whitening_kernel
@@ -59,6 +64,39 @@ AIRBENCH94 = {
     "lookahead_decay": 0.95,
     "whitening_images": 5000,
 }
+
+# airbench94_muon's hyperparameters (airbench94_muon.py at cifar10-airbench f1c599c4; its line numbers), in its
+# own units: PyTorch's rates on a loss summed over the batch (SpeedrunMuon scales Keras' mean-loss gradients).
+AIRBENCH94_MUON = {
+    "recipe": "airbench94_muon",
+    "widths": (64, 256, 256),  # line 221
+    "epochs": 8,  # line 352: ceil(8 * len(train_loader)) steps
+    "batch_size": 2000,  # line 342
+    "filter_lr": 0.24,  # line 362: Muon on the 4-D filters
+    "filter_momentum": 0.6,  # line 362, Nesterov
+    "bias_lr": 0.053,  # line 343: the batch-norm biases and the whitening bias
+    "head_lr": 0.67,  # line 344: the linear head
+    "momentum": 0.85,  # line 361: Nesterov SGD for the biases and the head
+    "weight_decay": 2e-6,  # line 345: wd = 2e-6 * batch_size; each SGD group's L2 factor is wd / its lr (358-360)
+    "whiten_bias_epochs": 3,  # line 353: the whitening bias trains for the first 3 epochs only
+    "label_smoothing": 0.2,  # line 399
+    "batchnorm_momentum": 0.6,  # line 184 (eps 1e-12, no trained scale: lines 184-186)
+    "logit_scale": 1 / 256,  # line 261: head(x) / x.size(-1), the last width
+    "head_std": 1.0,  # lines 244-245: the head's weights rescaled to standard deviation 1
+    "whiten_bias_init": "pytorch",  # line 224: nn.Conv2d's own bias init, uniform within +-1/sqrt(3 * 2 * 2)
+    "translate": 2,  # line 348 (and the alternating flip)
+    "whitening_images": 5000,  # line 385 (eps 5e-4: line 247, whitening.EPSILON)
+    "newton_schulz_steps": 3,  # line 32 (steps=3; line 84 calls it with the default)
+    "newton_schulz_coefficients": (3.4445, -4.7750, 2.0315),  # line 43
+    "newton_schulz_epsilon": 1e-7,  # line 32 (added to the norm, line 45)
+    "newton_schulz_dtype": "bfloat16",  # line 44
+}
+NOT_IN_MUON = ("triangle", "lookahead")  # airbench94's tricks that airbench94_muon does not use
+
+
+def is_muon(hyp) -> bool:
+    """Whether `hyp` is airbench94_muon's recipe (AIRBENCH94 has no "recipe" key)."""
+    return hyp.get("recipe") == "airbench94_muon"
 
 
 def keras_rate_and_decay(lr: float, weight_decay: float, momentum: float, batch_size: int):
@@ -237,12 +275,15 @@ class SpeedrunSGD(keras.optimizers.SGD):
         }
 
 
-def check_tricks(without) -> tuple:
-    """The tricks to leave out, checked against TRICKS."""
+def check_tricks(without, hyp=AIRBENCH94) -> tuple:
+    """The tricks to leave out, checked against TRICKS (less NOT_IN_MUON for airbench94_muon's recipe)."""
     without = tuple(without)
     unknown = [name for name in without if name not in TRICKS]
     if unknown:
         raise ValueError(f"unknown trick(s) {unknown}; choose from {', '.join(TRICKS)}")
+    absent = [name for name in without if is_muon(hyp) and name in NOT_IN_MUON]
+    if absent:
+        raise ValueError(f"airbench94_muon has no {absent} to leave out (it trains without {', '.join(NOT_IN_MUON)})")
     return without
 
 
@@ -283,26 +324,41 @@ def whitening_sample(train_images, count: int = AIRBENCH94["whitening_images"]) 
 
 def speedrun_net(train_images, widths=AIRBENCH94["widths"], without=(), hyp=AIRBENCH94, name="speedrun"):
     """The network: per-channel normalisation, the two augmentations, a 2x2 whitening conv (24 filters) and GELU,
-    three conv groups of `widths`, global max-pooling, a linear layer and logits scaled by 1/9.
+    three conv groups of `widths`, global max-pooling, a linear layer and logits scaled by hyp["logit_scale"]
+    (1/9; airbench94_muon: 1/256, its head rescaled to std 1 and its whitening bias started as PyTorch's).
 
     Introduced in notebook 10."""
-    without = check_tricks(without)
+    without = check_tricks(without, hyp)
     mean, variance = channel_stats(train_images)
     inputs = keras.Input((32, 32, 3))
     x = layers.Normalization(mean=mean, variance=variance)(inputs)
     x = AlternatingFlip()(x) if "alternating_flip" not in without else layers.RandomFlip("horizontal")(x)
     x = PadAndRandomCrop(hyp["translate"], mode="reflect")(x) if "translate" not in without else x
-    whiten = layers.Conv2D(24, 2, padding="valid", kernel_initializer=torch_default_init(), name="whiten")
+    init = {"kernel_initializer": torch_default_init(), **whiten_bias(hyp)}
+    whiten = layers.Conv2D(24, 2, padding="valid", name="whiten", **init)
     x = layers.Activation("gelu")(whiten(x))
     for filters in widths:
         x = conv_group(x, filters, "dirac" not in without, "batchnorm" not in without, hyp["batchnorm_momentum"])
-    x = layers.Dense(10, use_bias=False, kernel_initializer=torch_default_init())(layers.GlobalMaxPooling2D()(x))
+    head = layers.Dense(10, use_bias=False, kernel_initializer=torch_default_init())
+    x = head(layers.GlobalMaxPooling2D()(x))
     outputs = layers.Rescaling(hyp["logit_scale"], dtype="float32", name="logits")(x)
     model = keras.Model(inputs, outputs, name=name)
     if "whitening" not in without:
         whiten.kernel.assign(whitening_kernel(whitening_sample(train_images, hyp["whitening_images"])))
         whiten.kernel.trainable = False  # frozen; its bias still trains
+    if "head_std" in hyp:
+        kernel = keras.ops.convert_to_numpy(head.kernel)
+        head.kernel.assign(kernel * (hyp["head_std"] / kernel.std(ddof=1)))  # PyTorch's w.std() is the n - 1 one
     return model
+
+
+def whiten_bias(hyp) -> dict:
+    """The whitening conv's bias initializer: Keras' zeros, or for "whiten_bias_init": "pytorch" nn.Conv2d's
+    uniform within +-1/sqrt(fan_in), fan_in = 3 channels * 2 * 2."""
+    if hyp.get("whiten_bias_init") != "pytorch":
+        return {}
+    bound = 1 / math.sqrt(3 * 2 * 2)
+    return {"bias_initializer": keras.initializers.RandomUniform(-bound, bound)}
 
 
 def speedrun_optimizer(model, total_steps: int, batch_size: int, without=(), hyp=AIRBENCH94):
@@ -329,16 +385,45 @@ def speedrun_optimizer(model, total_steps: int, batch_size: int, without=(), hyp
     )
 
 
+def speedrun_muon_optimizer(model, total_steps: int, batch_size: int, whiten_bias_steps: int, hyp=AIRBENCH94_MUON):
+    """SpeedrunMuon with airbench94_muon's settings for a speedrun_net `model`: Muon on the filters, SGD with the
+    head's rate on the Dense kernel, the whitening bias trained for `whiten_bias_steps`, all decaying to 0."""
+    return SpeedrunMuon(
+        LinearToZero(1.0, total_steps),
+        filter_lr=hyp["filter_lr"],
+        filter_momentum=hyp["filter_momentum"],
+        bias_lr=hyp["bias_lr"],
+        head_lr=hyp["head_lr"],
+        momentum=hyp["momentum"],
+        wd=hyp["weight_decay"] * batch_size,
+        whiten_bias_steps=whiten_bias_steps,
+        head_paths=[layer.kernel.path for layer in flat_layers(model) if isinstance(layer, layers.Dense)],
+        whiten_bias_paths=[model.get_layer("whiten").bias.path],
+        gradient_scale=float(batch_size),
+        newton_schulz_steps=hyp["newton_schulz_steps"],
+        newton_schulz_coefficients=hyp["newton_schulz_coefficients"],
+        newton_schulz_epsilon=hyp["newton_schulz_epsilon"],
+        newton_schulz_dtype=hyp["newton_schulz_dtype"],
+    )
+
+
 def speedrun_model(train_images, epochs: int, batch_size: int, widths=AIRBENCH94["widths"], without=(), hyp=AIRBENCH94):
-    """The compiled speedrun model for `epochs` over `train_images` at `batch_size`, tricks in `without` left out.
+    """The compiled speedrun model for `epochs` over `train_images` at `batch_size`, tricks in `without` left out;
+    `hyp` the recipe (AIRBENCH94, or AIRBENCH94_MUON for airbench94_muon's optimizer).
 
     Introduced in notebook 10.
     """
     model = speedrun_net(train_images, widths, without, hyp)
-    total_steps = epochs * math.ceil(len(train_images) / batch_size)
+    steps_in_epoch = math.ceil(len(train_images) / batch_size)
+    total_steps = epochs * steps_in_epoch
     smoothing = 0.0 if "label_smoothing" in without else hyp["label_smoothing"]
+    if is_muon(hyp):
+        whiten_steps = math.ceil(hyp["whiten_bias_epochs"] * steps_in_epoch)
+        optimizer = speedrun_muon_optimizer(model, total_steps, batch_size, whiten_steps, hyp)
+    else:
+        optimizer = speedrun_optimizer(model, total_steps, batch_size, without, hyp)
     model.compile(
-        optimizer=speedrun_optimizer(model, total_steps, batch_size, without, hyp),
+        optimizer=optimizer,
         loss=keras.losses.CategoricalCrossentropy(from_logits=True, label_smoothing=smoothing),
         metrics=[keras.metrics.CategoricalAccuracy(name="accuracy")],
     )
@@ -355,8 +440,13 @@ def speedrun_training(split, *, epochs: int, batch_size: int, widths, without=()
     alternating flip's callback and the TTA test scores (tta.tta_scores).
 
     Introduced in notebook 10."""
-    without = check_tricks(without)
-    config = {"recipe": "airbench94", "widths": list(widths), "without": sorted(without), "hyp": dict(hyp)}
+    without = check_tricks(without, hyp)
+    config = {
+        "recipe": hyp.get("recipe", "airbench94"),
+        "widths": list(widths),
+        "without": sorted(without),
+        "hyp": dict(hyp),
+    }
 
     def build():
         return speedrun_model(split.x_train, epochs, batch_size, widths, without, hyp)
