@@ -142,11 +142,20 @@ def conv_gradient_norms(model, images, labels) -> list:
     ]
 
 
-def confidence_bins(probabilities, labels, bins: int):
-    """Per confidence bin (equal widths over 0..1): (share of images, accuracy, mean confidence); NaN where empty."""
+def top_class(probabilities) -> tuple:
+    """(classes, confidences): each image's most likely class and its probability, from rows of class probabilities.
+
+    Introduced in notebook 08.
+    """
     probabilities = np.asarray(probabilities)
-    confidence = probabilities.max(axis=1)
-    correct = probabilities.argmax(axis=1) == np.asarray(labels)
+    return probabilities.argmax(axis=1), probabilities.max(axis=1)
+
+
+def confidence_bins(predictions, labels, bins: int):
+    """Per confidence bin (equal widths over 0..1) of (classes, confidences) predictions: (share of images,
+    accuracy, mean confidence); NaN where empty."""
+    classes, confidence = (np.asarray(part) for part in predictions)
+    correct = classes == np.asarray(labels)
     edges = np.linspace(0.0, 1.0, bins + 1)
     which = np.clip(np.digitize(confidence, edges[1:-1]), 0, bins - 1)
     share = np.array([(which == b).mean() for b in range(bins)])
@@ -155,18 +164,18 @@ def confidence_bins(probabilities, labels, bins: int):
     return share, accuracy, mean_confidence
 
 
-def expected_calibration_error(probabilities, labels, bins: int = 15) -> float:
-    """ECE: the gap between confidence and accuracy, averaged over confidence bins (weighted by size)."""
-    share, accuracy, confidence = confidence_bins(probabilities, labels, bins)
+def expected_calibration_error(predictions, labels, bins: int = 15) -> float:
+    """ECE of (classes, confidences): the gap between confidence and accuracy, averaged over confidence bins
+    (weighted by size)."""
+    share, accuracy, confidence = confidence_bins(predictions, labels, bins)
     used = share > 0
     return float(np.sum(share[used] * np.abs(accuracy[used] - confidence[used])))
 
 
-def confidence_and_accuracy(probabilities, labels) -> tuple:
-    """(mean top-class probability, accuracy) of a set of predictions."""
-    probabilities = np.asarray(probabilities)
-    accuracy = np.mean(probabilities.argmax(axis=1) == np.asarray(labels))
-    return float(probabilities.max(axis=1).mean()), float(accuracy)
+def confidence_and_accuracy(predictions, labels) -> tuple:
+    """(mean confidence, accuracy) of (classes, confidences) predictions."""
+    classes, confidence = (np.asarray(part) for part in predictions)
+    return float(confidence.mean()), float(np.mean(classes == np.asarray(labels)))
 
 
 def calibration_scores(model, split, batch_size: int = 500) -> dict:
@@ -174,10 +183,10 @@ def calibration_scores(model, split, batch_size: int = 500) -> dict:
 
     Introduced in notebook 08.
     """
-    probabilities = np.asarray(model.predict(split.x_test.astype("float32"), batch_size=batch_size, verbose=0))
+    predictions = top_class(model.predict(split.x_test.astype("float32"), batch_size=batch_size, verbose=0))
     return {
-        "test_ece": expected_calibration_error(probabilities, split.y_test),
-        "test_mean_confidence": confidence_and_accuracy(probabilities, split.y_test)[0],
+        "test_ece": expected_calibration_error(predictions, split.y_test),
+        "test_mean_confidence": confidence_and_accuracy(predictions, split.y_test)[0],
     }
 
 

@@ -26,7 +26,7 @@ from matplotlib.transforms import offset_copy
 
 from .checks import check_images, check_labels
 from .colours import colour_of, figure_colours  # noqa: F401  (colour_of: one label's colour, outside any figure)
-from .diagnose import OVERFIT_GAP, confidence_and_accuracy, confidence_bins, confusion_counts
+from .diagnose import OVERFIT_GAP, confidence_and_accuracy, confidence_bins, confusion_counts, top_class
 from .figure_text import capitalised, describe, listed, percent
 
 # (history key, panel title, y label) in reading order: losses on top, accuracies below.
@@ -667,6 +667,7 @@ def plot_accuracy_bars(records, article=None):
     """
     article = article or {}
     labels = [run_label(r) for r in records]
+    names = bar_names(records)
     ours = [100 * r["test_accuracy"] for r in records]
     theirs = [article.get(r["run"], np.nan) for r in records]
     x = np.arange(len(records))
@@ -678,11 +679,19 @@ def plot_accuracy_bars(records, article=None):
     if article:
         bars = ax.bar(x + 0.2, theirs, 0.4, color="0.2", label="article (test)")
         ax.bar_label(bars, fmt="%.1f", fontsize=8)
-    ax.set_xticks(x, labels, rotation=15)
+    ax.set_xticks(x, names, rotation=15)
     label_axes(ax, "run", "test accuracy (%)")
     start_bars_near_lowest(ax, ours + theirs)
     legend_outside(fig)
-    return describe(fig, accuracy_bars_text(labels, ours, theirs))
+    return describe(fig, accuracy_bars_text([name.replace("\n", " ") for name in names], ours, theirs))
+
+
+def bar_names(records) -> list:
+    """Each run's name under its bar, with its epochs on a second line where the runs were not trained as long."""
+    lengths = [r.get("epochs") for r in records]
+    if len(set(lengths)) <= 1:
+        return [run_label(r) for r in records]
+    return [f"{run_label(r)}\n({epochs} epochs)" for r, epochs in zip(records, lengths)]
 
 
 def norm_ends(norms) -> str:
@@ -831,9 +840,9 @@ def plot_depth_comparison(families: dict):
     return describe(fig, depth_text(families))
 
 
-def calibration_phrase(probabilities, labels) -> str:
+def calibration_phrase(predictions, labels) -> str:
     """'71.0% against 65.2% (over-confident by 5.8 points)': mean confidence against accuracy."""
-    confidence, accuracy = confidence_and_accuracy(probabilities, labels)
+    confidence, accuracy = confidence_and_accuracy(predictions, labels)
     how = "over" if confidence > accuracy else "under"
     return (
         f"{percent(confidence)} against {percent(accuracy)} "
@@ -841,35 +850,40 @@ def calibration_phrase(probabilities, labels) -> str:
     )
 
 
-def confidence_text(probabilities_by_run: dict, labels, bins: int) -> str:
+def confidence_text(predictions_by_run: dict, labels, bins: int) -> str:
     """What plot_confidence shows: its two panels, and each run's mean confidence against its accuracy."""
     return (
-        f"Two panels for {listed(probabilities_by_run)}. Left: how many of the {len(labels):,} test images get each "
+        f"Two panels for {listed(predictions_by_run)}. Left: how many of the {len(labels):,} test images get each "
         f"top-class probability ({bins} bins). Right: the accuracy in each of those bins, against a dotted diagonal "
         "for perfect calibration. Mean confidence against accuracy: "
-        + "; ".join(f"{name} {calibration_phrase(p, labels)}" for name, p in probabilities_by_run.items())
+        + "; ".join(f"{name} {calibration_phrase(p, labels)}" for name, p in predictions_by_run.items())
         + "."
     )
 
 
-def plot_confidence(probabilities_by_run: dict, labels, bins: int = 20):
-    """Histogram of the top-class probability, and accuracy per confidence bin (reliability).
+def plot_confidence(predictions_by_run: dict, labels, bins: int = 20):
+    """Histogram of the top-class probability, and accuracy per confidence bin (reliability), for each run's
+    class probabilities (one row an image) or its (classes, confidences), as records.kept_predictions gives them.
 
     Introduced in notebook 08.
     """
+    predictions_by_run = {
+        name: predictions if isinstance(predictions, tuple) else top_class(predictions)
+        for name, predictions in predictions_by_run.items()
+    }
     fig, (hist_ax, rel_ax) = plt.subplots(1, 2, figsize=(11, 4.2), layout="constrained")
     edges = np.linspace(0, 1, bins + 1)
     centres = (edges[:-1] + edges[1:]) / 2
-    colours = figure_colours(probabilities_by_run)
-    for name, probabilities in probabilities_by_run.items():
-        hist_ax.hist(probabilities.max(axis=1), bins=edges, alpha=0.5, color=colours[name], label=name)
-        _, accuracy, _ = confidence_bins(probabilities, labels, bins)
+    colours = figure_colours(predictions_by_run)
+    for name, predictions in predictions_by_run.items():
+        hist_ax.hist(predictions[1], bins=edges, alpha=0.5, color=colours[name], label=name)
+        _, accuracy, _ = confidence_bins(predictions, labels, bins)
         rel_ax.plot(centres, accuracy, marker="o", color=colours[name], label=name)
     rel_ax.plot([0, 1], [0, 1], color="grey", linestyle=":", label="perfectly calibrated")
     label_axes(hist_ax, "confidence (top-class probability)", "test images")
     label_axes(rel_ax, "confidence (top-class probability)", "accuracy in that bin")
     legend_outside(fig)
-    return describe(fig, confidence_text(probabilities_by_run, labels, bins))
+    return describe(fig, confidence_text(predictions_by_run, labels, bins))
 
 
 def filter_for_display(patch, scale: float):

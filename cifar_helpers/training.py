@@ -8,6 +8,7 @@ import time
 
 import keras
 
+from .diagnose import top_class
 from .feed import evaluation_batch_size, make_batches
 
 
@@ -109,8 +110,8 @@ def predict_test_images(model, split, batch_size: int = 512) -> dict:
     if len(split.class_names) > 10:
         classes = len(split.class_names)
         raise ValueError(f"test predictions are kept as one digit per image; {classes} classes need more than one")
-    probabilities = model.predict(split.x_test.astype("float32"), batch_size=batch_size, verbose=0)
+    classes, confidences = top_class(model.predict(split.x_test.astype("float32"), batch_size=batch_size, verbose=0))
     return {
-        "class": "".join(str(c) for c in probabilities.argmax(axis=1)),
-        "confidence": [round(float(p), 4) for p in probabilities.max(axis=1)],
+        "class": "".join(str(c) for c in classes),
+        "confidence": [round(float(p), 4) for p in confidences],
     }

@@ -18,6 +18,7 @@ from matplotlib.figure import Figure  # noqa: E402
 
 from cifar_helpers import figure_text, plots  # noqa: E402
 from cifar_helpers.data import CLASS_NAMES  # noqa: E402
+from cifar_helpers.diagnose import top_class  # noqa: E402
 from conftest import fake_images, fake_labels  # noqa: E402
 
 
@@ -142,6 +143,8 @@ def test_accuracy_bars_say_each_bar_the_articles_the_highest_and_where_the_axis_
     runs[0]["test_accuracy"] = 0.75
     text = said(plots.plot_accuracy_bars(runs))
     assert "per run: baseline 75.0; crop 70.1. Highest of ours: baseline, 75.0." in text and "article" not in text
+    runs[0]["epochs"], runs[1]["epochs"] = 60, 10  # trained unalike: each bar says how long
+    assert "per run: baseline (60 epochs) 75.0; crop (10 epochs) 70.1." in said(plots.plot_accuracy_bars(runs))
 
 
 def test_gradient_norms_say_each_models_first_and_last_layer():
@@ -175,7 +178,7 @@ def test_depth_comparison_says_each_familys_numbers_from_shallowest_to_deepest()
 def test_confidence_says_each_runs_mean_confidence_against_its_accuracy():
     labels = np.arange(4) % 2
     sure = np.array([[0.9, 0.1], [0.1, 0.9], [0.9, 0.1], [0.9, 0.1]])  # 3 of 4 right, each at 0.9
-    text = said(plots.plot_confidence({"reduction parallel": sure}, labels, bins=10))
+    text = said(plots.plot_confidence({"reduction parallel": top_class(sure)}, labels, bins=10))
     assert "Two panels for reduction parallel. Left: how many of the 4 test images" in text and "(10 bins)" in text
     assert (
         "Mean confidence against accuracy: reduction parallel 90.0% against 75.0% (over-confident by 15.0 points)."
@@ -183,7 +186,10 @@ def test_confidence_says_each_runs_mean_confidence_against_its_accuracy():
     )
     unsure = np.array([[0.6, 0.4], [0.4, 0.6], [0.6, 0.4], [0.4, 0.6]])
     assert "a 60.0% against 100.0% (under-confident by 40.0 points)" in said(
-        plots.plot_confidence({"a": unsure}, labels)
+        plots.plot_confidence({"a": top_class(unsure)}, labels)
+    )
+    assert said(plots.plot_confidence({"a": unsure}, labels)) == said(
+        plots.plot_confidence({"a": top_class(unsure)}, labels)
     )
 
 

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from cifar_helpers import inception
-from cifar_helpers.diagnose import expected_calibration_error
+from cifar_helpers.diagnose import expected_calibration_error, top_class
 
 
 def single(*convs, channels=64):
@@ -64,6 +64,6 @@ def test_residual_scale_reaches_every_inception_resnet_block():
 def test_ece_is_zero_when_confidence_matches_accuracy_and_large_when_overconfident():
     labels = np.array([0, 0, 0, 0, 1, 1, 1, 1, 1, 1])
     calibrated = np.tile([[0.4, 0.6]], (10, 1))  # always "class 1, 60% sure": right 6 times in 10
-    assert expected_calibration_error(calibrated, labels) == pytest.approx(0.0)
+    assert expected_calibration_error(top_class(calibrated), labels) == pytest.approx(0.0)
     overconfident = np.tile([[0.01, 0.99]], (10, 1))
-    assert expected_calibration_error(overconfident, labels) == pytest.approx(0.39)
+    assert expected_calibration_error(top_class(overconfident), labels) == pytest.approx(0.39)

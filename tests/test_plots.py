@@ -14,6 +14,7 @@ import pytest  # noqa: E402
 from cifar_helpers import colours, plots, schedules  # noqa: E402
 from conftest import fake_images, fake_labels  # noqa: E402
 from cifar_helpers.data import CLASS_NAMES  # noqa: E402
+from cifar_helpers.diagnose import top_class  # noqa: E402
 
 
 def record(run, n=3, depth=None, test_accuracy=0.5):
@@ -56,7 +57,7 @@ def drawn_figures():
         "bars": plots.plot_accuracy_bars([record("baseline"), record("crop")], article={"baseline": 69.36}),
         "balance": plots.plot_class_balance({"train": fake_labels(50), "test": fake_labels(20)}, CLASS_NAMES),
         "gradients": plots.plot_gradient_norms({"plain": [1e-3, 1e-2, 1e-1], "residual": [0.1, 0.2, 0.3]}, title="t"),
-        "confidence": plots.plot_confidence({"a": probabilities}, fake_labels(50)),
+        "confidence": plots.plot_confidence({"a": top_class(probabilities)}, fake_labels(50)),
         "confusion": plots.plot_confusion_matrix(np.arange(20) % 10, np.zeros(20, int), CLASS_NAMES),
         "gain by epoch": plots.plot_gain_by_epoch(GAINS, 0.5, 5, article={"step 3": {10: 0.6, 20: 1.8}}),
     }
