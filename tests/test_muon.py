@@ -61,23 +61,18 @@ def torch_layout(kernel):
     return np.transpose(kernel, (3, 2, 0, 1))
 
 
+def reference_rates(total_steps, **settings):
+    """SpeedrunMuon at the reference's rates and momenta (lines 343-344, 361-362), decaying over `total_steps`."""
+    rates = dict(filter_lr=0.24, filter_momentum=0.6, bias_lr=0.053, head_lr=0.67, momentum=0.85)
+    return muon.SpeedrunMuon(muon.LinearToZero(1.0, total_steps), **rates, **settings)
+
+
 def keras_muon(kernel, grads, total_steps, dtype=None, gradient_scale=1.0):
     """The kernel after one SpeedrunMuon step per gradient (filter_lr 0.24, momentum 0.6, LinearToZero), its
     Newton-Schulz in `dtype` (None: SpeedrunMuon's default)."""
     variable = keras.Variable(kernel, name="filters")
     dtype = {} if dtype is None else {"newton_schulz_dtype": dtype}
-    optimizer = muon.SpeedrunMuon(
-        muon.LinearToZero(1.0, total_steps),
-        filter_lr=0.24,
-        filter_momentum=0.6,
-        bias_lr=0.053,
-        head_lr=0.67,
-        momentum=0.85,
-        wd=0.004,
-        whiten_bias_steps=3,
-        gradient_scale=gradient_scale,
-        **dtype,
-    )
+    optimizer = reference_rates(total_steps, wd=0.004, whiten_bias_steps=3, gradient_scale=gradient_scale, **dtype)
     for gradient in grads:
         optimizer.apply([gradient], [variable])
     return keras.ops.convert_to_numpy(variable)
@@ -168,19 +163,10 @@ def sgd_groups(gradient_scale, wd, steps=4, seed=0):
     rng = np.random.default_rng(seed)
     values = {"bias": rng.normal(size=4), "head": rng.normal(size=(5, 3)), "whiten": rng.normal(size=3)}
     variables = {name: keras.Variable(value.astype("float32"), name=name) for name, value in values.items()}
-    optimizer = muon.SpeedrunMuon(
-        muon.LinearToZero(1.0, 5),
-        filter_lr=0.24,
-        filter_momentum=0.6,
-        bias_lr=0.053,
-        head_lr=0.67,
-        momentum=0.85,
-        wd=wd,
-        whiten_bias_steps=2,
-        head_paths=[variables["head"].path],
-        whiten_bias_paths=[variables["whiten"].path],
-        gradient_scale=gradient_scale,
-    )
+    optimizer = reference_rates(
+        5, wd=wd, whiten_bias_steps=2, gradient_scale=gradient_scale,
+        head_paths=[variables["head"].path], whiten_bias_paths=[variables["whiten"].path],
+    )  # fmt: skip
     grads = [{name: rng.normal(size=v.shape).astype("float32") for name, v in values.items()} for _ in range(steps)]
     seen = []
     for step in grads:

@@ -381,6 +381,22 @@ def main(args, model):
     model.init_whiten(train_images)
     stop_timer()
 
+    def train_step(inputs, labels, step):
+        """The reference's training step (its loop body), shared by the timed bench and the training loop."""
+        with autocast():  # CPU port (4)
+            outputs = model(inputs, whiten_bias_grad=(step < whiten_bias_train_steps))
+            # CPU port (4): the loss on float32 logits; the loss is kept for the log (12)
+            loss = F.cross_entropy(outputs.float(), labels, label_smoothing=0.2, reduction="sum")
+        loss.backward()
+        for group in optimizer1.param_groups[:1]:
+            group["lr"] = group["initial_lr"] * (1 - step / whiten_bias_train_steps)
+        for group in optimizer1.param_groups[1:]+optimizer2.param_groups:
+            group["lr"] = group["initial_lr"] * (1 - step / total_train_steps)
+        for opt in optimizers:
+            opt.step()
+        model.zero_grad(set_to_none=True)
+        return outputs, loss
+
     if args.bench:
         # CPU port (10): step timing only: `warmup` untimed steps, then `bench` timed ones, each the
         # same step as the training loop below (data loading included); the loader starts a new epoch
@@ -394,17 +410,7 @@ def main(args, model):
         for step in range(args.warmup + args.bench):
             t = time.perf_counter()
             inputs, labels = next(it)
-            with autocast():
-                outputs = model(inputs, whiten_bias_grad=(step < whiten_bias_train_steps))
-                loss = F.cross_entropy(outputs.float(), labels, label_smoothing=0.2, reduction="sum")
-            loss.backward()
-            for group in optimizer1.param_groups[:1]:
-                group["lr"] = group["initial_lr"] * (1 - step / whiten_bias_train_steps)
-            for group in optimizer1.param_groups[1:]+optimizer2.param_groups:
-                group["lr"] = group["initial_lr"] * (1 - step / total_train_steps)
-            for opt in optimizers:
-                opt.step()
-            model.zero_grad(set_to_none=True)
+            _, loss = train_step(inputs, labels, step)
             times.append(time.perf_counter() - t)
             losses.append(loss.item() / len(labels))
             print(f"step {step}: {times[-1]:.3f}s, train loss {losses[-1]:.4f}", flush=True)
@@ -430,18 +436,7 @@ def main(args, model):
         start_timer()
         model.train()
         for inputs, labels in train_loader:
-            with autocast():  # CPU port (4)
-                outputs = model(inputs, whiten_bias_grad=(step < whiten_bias_train_steps))
-                # CPU port (4): the loss on float32 logits; the loss is kept for the log (12)
-                loss = F.cross_entropy(outputs.float(), labels, label_smoothing=0.2, reduction="sum")
-            loss.backward()
-            for group in optimizer1.param_groups[:1]:
-                group["lr"] = group["initial_lr"] * (1 - step / whiten_bias_train_steps)
-            for group in optimizer1.param_groups[1:]+optimizer2.param_groups:
-                group["lr"] = group["initial_lr"] * (1 - step / total_train_steps)
-            for opt in optimizers:
-                opt.step()
-            model.zero_grad(set_to_none=True)
+            outputs, loss = train_step(inputs, labels, step)
             step += 1
             if step >= total_train_steps:
                 break
