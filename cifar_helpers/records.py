@@ -9,6 +9,8 @@ import os
 import tempfile
 from pathlib import Path
 
+import numpy as np
+
 from .budgets import resolve_budget
 from .settings import current
 
@@ -90,8 +92,6 @@ def kept_predictions(record: dict):
 
     Introduced in notebook 01.
     """
-    import numpy as np
-
     if "predictions" not in record:
         raise MissingResultError(
             f"The record of {record['notebook']} {record['run']} keeps no test predictions: train it with "

@@ -108,8 +108,8 @@ def fit_and_evaluate(
 def predict_test_images(model, split, batch_size: int = 512) -> dict:
     """What `model` says of each test image, as a record keeps it: the class (a digit each) and its probability."""
     if len(split.class_names) > 10:
-        classes = len(split.class_names)
-        raise ValueError(f"test predictions are kept as one digit per image; {classes} classes need more than one")
+        count = len(split.class_names)
+        raise ValueError(f"test predictions are kept as one digit per image; {count} classes need more than one")
     classes, confidences = top_class(model.predict(split.x_test.astype("float32"), batch_size=batch_size, verbose=0))
     return {
         "class": "".join(str(c) for c in classes),
