@@ -55,6 +55,10 @@ class ArrayBatches(keras.utils.PyDataset):
             self.order = self.rng.permutation(len(self.images))
 
 
+# tf.data's autotuning of the TensorFlow pipeline (scripts/iterator_wait.py measures what it costs on a CPU).
+TF_DATA_AUTOTUNE = True
+
+
 def tensorflow_batches(
     images, labels, batch_size: int, shuffle: bool, seed: int, drop_remainder: bool = False, first_epoch: int = 0
 ):
@@ -70,7 +74,12 @@ def tensorflow_batches(
         dataset = dataset.shuffle(len(images), seed=seed, reshuffle_each_iteration=True)
     to_float = lambda x, y: (tf.cast(x, tf.float32), y)  # noqa: E731
     batches = dataset.batch(batch_size, drop_remainder=drop_remainder)
-    batches = batches.map(to_float, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
+    if TF_DATA_AUTOTUNE:
+        batches = batches.map(to_float, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
+    else:  # the same batches in the same order, from fixed settings and no autotuning thread
+        options = tf.data.Options()
+        options.autotune.enabled = False
+        batches = batches.map(to_float, num_parallel_calls=2).prefetch(2).with_options(options)
     for _ in range(2 * first_epoch if shuffle else 0):  # Keras' TensorFlow fit opens it twice an epoch (tested)
         iter(batches)
     return batches

@@ -248,6 +248,20 @@ def test_shuffled_batches_cover_every_image_once_per_epoch():
     assert sorted(seen.tolist()) == list(range(10)) and seen.tolist() != list(range(10))
 
 
+@pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="the tf.data pipeline is TensorFlow's")
+def test_the_pipeline_without_autotuning_gives_the_same_batches_in_the_same_order(monkeypatch):
+    import cifar_helpers.feed as feed
+
+    images = np.arange(10, dtype=np.uint8).reshape(10, 1, 1, 1) * np.ones((1, 32, 32, 3), np.uint8)
+    epochs = {}
+    for autotune in (True, False):
+        monkeypatch.setattr(feed, "TF_DATA_AUTOTUNE", autotune)
+        batches = make_batches(images, np.arange(10), batch_size=4, shuffle=True, seed=1)
+        assert (batches.options().autotune.enabled is not False) is autotune  # None: the default, on
+        epochs[autotune] = [[keras.ops.convert_to_numpy(y).tolist() for _, y in batches] for _ in range(2)]
+    assert epochs[True] == epochs[False] and epochs[True][0] != epochs[True][1]  # reshuffled each epoch, alike
+
+
 def test_extra_scores_and_epoch_times_are_recorded(split):
     record, _ = train(split, scores=lambda model, data: {"test_accuracy_probe": len(data.y_test) / 100})
     assert record["test_accuracy_probe"] == pytest.approx(len(split.y_test) / 100)
