@@ -12,6 +12,7 @@ machine's).
 """
 
 import argparse
+import os
 import time
 
 import cifar_helpers as ch
@@ -23,7 +24,7 @@ from cifar_helpers.training import fit_and_evaluate
 def idle_seconds() -> float:
     """The machine's idle time so far (all cores, seconds), from /proc/stat."""
     fields = open("/proc/stat").readline().split()
-    return (int(fields[4]) + int(fields[5])) / 100  # idle + iowait, in USER_HZ (100 a second)
+    return (int(fields[4]) + int(fields[5])) / os.sysconf("SC_CLK_TCK")  # idle + iowait, in clock ticks
 
 
 class EpochClock(keras.callbacks.Callback):
@@ -40,15 +41,9 @@ class EpochClock(keras.callbacks.Callback):
         self.rows.append((time.perf_counter() - self.started, idle_seconds() - self.idle, logs["val_accuracy"]))
 
 
-def final_network():
-    """Notebook 03's final network at the article's penalty, with step 2's front end."""
-    model = models.article_cnn(
-        preprocessing=ch.input_pipeline(crop=24, flip=True, whiten=True),
-        weight_decay=1e-4 / 256,
-        dropout=0.5,
-        batch_norm=True,
-        lrn=True,
-    )
+def final_network(network: dict):
+    """Notebook 03's final network as its overnight record names it (the network notebook 04 starts from)."""
+    model = models.article_cnn(preprocessing=ch.input_pipeline(**network["pipeline"]), **network["switches"])
     return models.compile_for_classification(model, keras.optimizers.Adam(1e-3))
 
 
@@ -60,12 +55,13 @@ def main() -> None:
     parser.add_argument("--bf16", action="store_true", help="mixed bfloat16 (a CPU with avx512_bf16 or amx_bf16)")
     args = parser.parse_args()
     ch.setup_devices(cpu_bf16=args.bf16)
+    network = ch.load_result("overnight", "03_model_improvements", "LRN")["config"]
     split = ch.load_split().sized_for({"train_size": args.train_size, "val_size": None, "eval_size": None})
     for autotune in (True, False):
         feed.TF_DATA_AUTOTUNE = autotune
         keras.utils.set_random_seed(0)
         clock = EpochClock()
-        _, test = fit_and_evaluate(final_network(), split, epochs=args.epochs, callbacks=[clock])
+        _, test = fit_and_evaluate(final_network(network), split, epochs=args.epochs, callbacks=[clock])
         for epoch, (seconds, idle, val) in enumerate(clock.rows, 1):
             print(
                 f"autotune {'on ' if autotune else 'off'} epoch {epoch}: {seconds:5.1f} s, machine idle "
