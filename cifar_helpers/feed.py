@@ -55,8 +55,10 @@ class ArrayBatches(keras.utils.PyDataset):
             self.order = self.rng.permutation(len(self.images))
 
 
-# tf.data's autotuning of the TensorFlow pipeline (scripts/iterator_wait.py measures what it costs on a CPU).
-TF_DATA_AUTOTUNE = True
+# tf.data's autotuning of the TensorFlow pipeline: off, because on 2 CPU cores Keras' fit loop waits at the end of
+# about half the epochs for the autotune thread to wake (20-25 s, the machine idle; scripts/iterator_wait.py: 442 s
+# for 6 epochs of 03's network with it, 307 s without, the same accuracies). True gives tf.data.AUTOTUNE back.
+TF_DATA_AUTOTUNE = False
 
 
 def tensorflow_batches(

@@ -4,9 +4,9 @@
 
 On 2 CPU cores, some epochs of the long runs hold a stretch of 20-25 s in which the whole machine is idle. A stack
 dump taken in one showed Keras' fit loop destroying the finished epoch's tf.data iterator, which waits for tf.data's
-autotune thread to come out of a timed sleep. This trains the same network with the same seed twice, with the
-pipeline as shipped (autotune on) and with fixed settings (cifar_helpers.feed.TF_DATA_AUTOTUNE = False, the same
-batches in the same order), and prints each epoch's seconds, the seconds the machine sat idle in it, and the
+autotune thread to come out of a timed sleep. This trains the same network with the same seed twice, with
+tf.data.AUTOTUNE (feed.TF_DATA_AUTOTUNE = True) and with the fixed settings the package ships (False, the
+same batches in the same order), and prints each epoch's seconds, the seconds the machine sat idle in it, and the
 accuracies, which should agree to the last digit. Run it with nothing else on the CPU (its idle count is the
 machine's).
 """
