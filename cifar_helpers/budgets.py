@@ -52,6 +52,10 @@ def budget_settings(settings: dict, budget: str) -> SimpleNamespace:
     data = f"; this notebook trains on {images_phrase(row)}" if "train_size" in row else ""
     print(f"Budget: {budget} ({DESCRIPTIONS[budget]}){data}")
     print("Settings: " + ", ".join(f"{key}={value}" for key, value in row.items()))
+    if not row.get("cpu_bf16"):  # e.g. an exercise's quick row under a bf16 overnight lesson: float32, as recorded
+        from .devices import cpu_float32_again
+
+        cpu_float32_again()
     return SimpleNamespace(budget=budget, **row)
 
 

@@ -178,4 +178,27 @@ def setup_devices(
     line += f"; processes: {processes} (this is {process_id})" if processes > 1 else ""
     if verbose:
         print(line)
-    return Placement(backend, gpu_names or ["cpu"], replicas, name, precision, line, strategy, processes, process_id)
+    global LAST_PLACEMENT
+    LAST_PLACEMENT = Placement(
+        backend, gpu_names or ["cpu"], replicas, name, precision, line, strategy, processes, process_id
+    )
+    return LAST_PLACEMENT
+
+
+LAST_PLACEMENT = None  # the placement setup_devices returned last (cpu_float32_again changes it)
+
+
+def cpu_float32_again() -> None:
+    """Back to float32 where setup_devices chose mixed_bfloat16 for a CPU (its placement's line says so too).
+
+    budget_settings calls it for a settings row that does not ask for cpu_bf16: an exercise at quick, in a notebook
+    whose overnight lesson trains in bf16, trains (and reuses records) in float32, as a laptop's quick run does.
+    """
+    placement = LAST_PLACEMENT
+    if placement is None or placement.precision != "mixed_bfloat16" or placement.devices != ["cpu"]:
+        return
+    keras.mixed_precision.set_global_policy("float32")
+    head, _, tail = placement.device_line.partition("; precision: ")
+    rest = tail.partition("; processes: ")
+    placement.precision = "float32"
+    placement.device_line = f"{head}; precision: float32" + (f"; processes: {rest[2]}" if rest[1] else "")

@@ -110,3 +110,25 @@ def test_only_a_cpu_training_in_bf16_tags_its_run_names():
     assert precision_tag(cpu + "float32 (the CPU lacks avx512_bf16 and amx_bf16 (bf16 would be emulated))") == ""
     gpu = "Backend: jax; devices: 1 GPU(s): NVIDIA H200; strategy: default (one device) x1; precision: mixed_bfloat16"
     assert precision_tag(gpu) == ""  # full: a GPU's records have a budget of their own
+
+
+def test_a_row_without_cpu_bf16_trains_in_float32_after_a_bf16_lesson(monkeypatch):
+    import keras
+
+    from cifar_helpers import budgets, devices
+
+    line = "Backend: tensorflow; devices: CPU only (2 cores); strategy: default (one device) x1"
+    line += "; precision: mixed_bfloat16 (the CPU has avx512_bf16)"
+    placement = devices.Placement("tensorflow", ["cpu"], 1, "default (one device)", "mixed_bfloat16", line)
+    monkeypatch.setattr(devices, "LAST_PLACEMENT", placement)
+    table = {name: {"epochs": 1} for name in budgets.BUDGETS} | {"overnight": {"epochs": 1, "cpu_bf16": True}}
+    try:
+        keras.mixed_precision.set_global_policy("mixed_bfloat16")
+        budgets.budget_settings(table, "overnight")  # the lesson's row asks for bf16: unchanged
+        assert keras.mixed_precision.global_policy().name == "mixed_bfloat16" and placement.device_line == line
+        budgets.budget_settings(table, "quick")  # the exercise's row: float32, and its records say so
+        assert keras.mixed_precision.global_policy().name == "float32"
+        assert placement.precision == "float32" and placement.device_line.endswith("x1; precision: float32")
+        assert devices.precision_tag(placement.device_line) == ""
+    finally:
+        keras.mixed_precision.set_global_policy("float32")

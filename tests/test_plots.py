@@ -399,8 +399,8 @@ def test_labels_take_slots_main_runs_first_then_long_runs_then_exercises(tmp_pat
 
 def test_the_committed_table_gives_rival_runs_different_slots(project_results):
     for label, rivals in colours.rivals(colours.recorded_labels(project_results)).items():
-        if len(rivals) >= len(colours.PALETTE):  # more rivals than colours (10's 30 runs): slots repeat, and
-            continue  # figure_colours keeps each figure's colours apart (test_two_labels_in_one_figure_never_share_a_colour)
+        if len(rivals) >= len(colours.PALETTE):  # more rivals than colours (10's 30 runs): slots repeat, and each
+            continue  # figure keeps its colours apart (test_two_labels_in_one_figure_never_share_a_colour)
         taken = {colours.SLOTS[other] for other in rivals if other in colours.SLOTS}
         assert label not in colours.SLOTS or colours.SLOTS[label] not in taken, label
 
