@@ -168,6 +168,8 @@ def test_overnight_03_the_gain_grows_with_training():
     gain = noise.gain_by_epoch(step3, step2)
     at = {epoch: gain[epoch - noise.READOUT_EPOCHS] for epoch in (10, 30, 60)}
     assert 0 < at[10] < at[30] < at[60]
+
+
 def test_overnight_04_the_first_drop_shows_and_the_articles_schedule_matches_step_3():
     band, notebook = steps_yardstick("overnight"), "04_learning_rate_schedule"
     constant, one_drop, two_drops, from_03 = (record(notebook, f"schedule_{i}", "overnight") for i in range(4))
